@@ -1,0 +1,3 @@
+module github.com/serialhub/serialhub
+
+go 1.26
