@@ -1,0 +1,130 @@
+// Package clickhouse owns the hub's ClickHouse schema (embedded, numbered DDL migrations) and
+// the connection settings. ClickHouse holds append-only facts for recall and analytics; it is
+// never the only copy of anything (PostgreSQL is the system of record). Every statement here
+// runs on Debian's ClickHouse 18.16 and on current releases, over the native protocol (18.16
+// does not understand the HTTP client's protocol handshake).
+package clickhouse
+
+import (
+	"context"
+	"embed"
+	"fmt"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/serialhub/serialhub/schemas/domain"
+	"github.com/serialhub/serialhub/schemas/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrations returns the embedded DDL migrations, ordered.
+func Migrations() []migrate.Migration {
+	ms, err := migrate.Load(migrationFS, "migrations")
+	if err != nil {
+		panic(err) // embedded at build time; a bad name is caught by the tests
+	}
+	return ms
+}
+
+// Config is how to reach ClickHouse.
+type Config struct {
+	Addr     string // host:port of the native protocol
+	Database string
+	User     string
+	Password string
+}
+
+// Open connects to cfg.Database and checks the server answers. With create set, the
+// database is created first (migrate, tests).
+func Open(ctx context.Context, cfg Config, create bool) (driver.Conn, error) {
+	if create {
+		c, err := dial(ctx, cfg, "default")
+		if err != nil {
+			return nil, err
+		}
+		err = c.Exec(ctx, fmt.Sprintf("CREATE DATABASE IF NOT EXISTS %s", quoteIdent(cfg.Database)))
+		c.Close()
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: create database %s: %w", cfg.Database, err)
+		}
+	}
+	return dial(ctx, cfg, cfg.Database)
+}
+
+func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
+	conn, err := ch.Open(&ch.Options{
+		Addr:     []string{cfg.Addr},
+		Protocol: ch.Native,
+		Auth:     ch.Auth{Database: db, Username: cfg.User, Password: cfg.Password},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: open %s: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse: ping %s: %w", cfg.Addr, err)
+	}
+	return conn, nil
+}
+
+const createMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version UInt32, name String, applied_at DateTime
+) ENGINE = MergeTree() ORDER BY version`
+
+// Migrate applies every migration newer than the database's version. ClickHouse has no
+// transactions: each migration is written with IF NOT EXISTS so a half-applied one can be run
+// again.
+func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
+	if err := conn.Exec(ctx, createMigrations); err != nil {
+		return nil, fmt.Errorf("clickhouse migrate: create schema_migrations: %w", err)
+	}
+	current, err := version(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var applied []int
+	for _, m := range Migrations() {
+		if m.Version <= current {
+			continue
+		}
+		for _, stmt := range migrate.Statements(m.SQL) {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("clickhouse migrate %s: %w", m.Name, err)
+			}
+		}
+		if err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now())`,
+			uint32(m.Version), m.Name); err != nil {
+			return applied, fmt.Errorf("clickhouse migrate %s: record: %w", m.Name, err)
+		}
+		applied = append(applied, m.Version)
+	}
+	return applied, nil
+}
+
+func version(ctx context.Context, conn driver.Conn) (int, error) {
+	var v uint32
+	if err := conn.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("clickhouse: read schema version: %w", err)
+	}
+	return int(v), nil
+}
+
+// CheckCurrent returns an error unless the database has every migration this binary knows.
+func CheckCurrent(ctx context.Context, conn driver.Conn) error {
+	want := migrate.Latest(Migrations())
+	have, err := version(ctx, conn)
+	if err != nil {
+		have = 0
+	}
+	if have < want {
+		return domain.Errorf(domain.CodeUnavailable,
+			"ClickHouse schema is at version %d, this binary needs %d: run `serialhub migrate`", have, want)
+	}
+	return nil
+}
+
+// quoteIdent quotes a database name for DDL.
+func quoteIdent(s string) string { return "`" + s + "`" }

@@ -1,0 +1,134 @@
+// Package domain holds the hub's own vocabulary — callers, receipts, serial states and the
+// error type every layer speaks — with no dependencies beyond the standard library. Storage,
+// transport and workflows import it; it imports nothing of ours.
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an Error. Transports map codes to their own statuses in one table each
+// (HTTP in schemas/api); workflows map them to retryable or not.
+type Code string
+
+// The error codes.
+const (
+	CodeInvalid      Code = "invalid"      // the caller sent something wrong; retrying will not help
+	CodeUnauthorized Code = "unauthorized" // no or unknown credentials
+	CodeForbidden    Code = "forbidden"    // known caller, not allowed to touch this
+	CodeNotFound     Code = "not_found"
+	CodeConflict     Code = "conflict" // clashes with existing state
+	CodeUnavailable  Code = "unavailable"
+	CodeInternal     Code = "internal"
+)
+
+// Error is an error with a code and a message for humans. Wrap it with %w to add context;
+// ErrorCode finds it again.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf builds an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or CodeInternal.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorMessage returns the human message of the first *Error in err's chain, or a generic
+// text that reveals nothing of the internals.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// Role is what kind of caller a principal is.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin   Role = "admin"   // corporate compliance and operations: everything
+	RoleSite    Role = "site"    // a site's serialization manager: its own site only
+	RolePartner Role = "partner" // a trading partner: its own files only
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	KeyID     int64
+	Role      Role
+	SiteID    string // for RoleSite
+	PartnerID string // for RolePartner
+}
+
+// CanActForSite reports whether p may act on site's data.
+func (p Principal) CanActForSite(site string) bool {
+	return p.Role == RoleAdmin || (p.Role == RoleSite && p.SiteID == site)
+}
+
+// ReceiptStatus is where an uploaded document stands.
+type ReceiptStatus string
+
+// The receipt statuses. A document is received (stored durably, acknowledged), then
+// processing by its ingest workflow, then processed or rejected.
+const (
+	StatusReceived   ReceiptStatus = "received"
+	StatusProcessing ReceiptStatus = "processing"
+	StatusProcessed  ReceiptStatus = "processed"
+	StatusRejected   ReceiptStatus = "rejected"
+)
+
+// Receipt is what the hub says about an uploaded document.
+type Receipt struct {
+	ID          string        `json:"receipt_id"`
+	SiteID      string        `json:"site_id"`
+	Status      ReceiptStatus `json:"status"`
+	Format      string        `json:"format"`
+	Size        int64         `json:"size"`
+	SHA256      string        `json:"sha256"`
+	DocumentID  string        `json:"document_id,omitempty"`
+	ReceivedAt  time.Time     `json:"received_at"`
+	ProcessedAt *time.Time    `json:"processed_at,omitempty"`
+	Events      int           `json:"events"`
+	Serials     int           `json:"serials"`
+	Errors      []string      `json:"errors,omitempty"`
+	Duplicate   bool          `json:"duplicate,omitempty"` // this upload repeated an earlier one
+}
+
+// SerialState is the lifecycle state of a serialised item.
+type SerialState string
+
+// Serial states (issue 4 completes the lifecycle).
+const (
+	StateCommissioned   SerialState = "commissioned"
+	StatePacked         SerialState = "packed"
+	StateShipped        SerialState = "shipped"
+	StateDecommissioned SerialState = "decommissioned"
+)
+
+// RecallItem is one pack of a recall answer.
+type RecallItem struct {
+	EPC         string    `json:"epc"`
+	GTIN        string    `json:"gtin"`
+	Serial      string    `json:"serial"`
+	Lot         string    `json:"lot"`
+	Expiry      string    `json:"expiry"`
+	Parent      string    `json:"parent,omitempty"`
+	Site        string    `json:"site"`
+	LastEvent   time.Time `json:"last_event"`
+	LastBizStep string    `json:"last_biz_step"`
+}
