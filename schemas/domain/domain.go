@@ -132,3 +132,34 @@ type RecallItem struct {
 	LastEvent   time.Time `json:"last_event"`
 	LastBizStep string    `json:"last_biz_step"`
 }
+
+// EPCEvent is one event flattened to one identifier: the row shape of the analytics store,
+// produced from the system of record.
+type EPCEvent struct {
+	EventTime   time.Time
+	EventID     string
+	ReceiptID   string
+	SiteID      string
+	EventType   string
+	Action      string
+	BizStep     string
+	Disposition string
+	ReadPoint   string
+	BizLocation string
+	EPC         string
+	Role        string // "epc" (epcList) or "child" (childEPCs)
+	GTIN        string
+	Serial      string
+	Lot         string
+	Expiry      string
+	ParentEPC   string
+}
+
+// Site is a packaging site: a level-3 serialization manager that uploads to the hub.
+type Site struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	GLN       string    `json:"gln"`
+	Country   string    `json:"country"`
+	CreatedAt time.Time `json:"created_at"`
+}
