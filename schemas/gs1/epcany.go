@@ -71,9 +71,9 @@ const sgtinPatPrefix = "urn:epc:idpat:sgtin:"
 // SGTINPattern is urn:epc:idpat:sgtin:P.I.S where trailing components may be "*" (any):
 // P.I.S, P.I.*, P.*.* or *.*.* (TDS section 8). An empty field means "*".
 type SGTINPattern struct {
-	CompanyPrefix string
-	ItemRef       string // indicator digit followed by the item reference
-	Serial        string // decoded
+	CompanyPrefix string `json:"companyPrefix,omitempty"`
+	ItemRef       string `json:"itemRef,omitempty"` // indicator digit followed by the item reference
+	Serial        string `json:"serial,omitempty"`  // decoded
 }
 
 // ParseSGTINPatternURI parses an SGTIN EPC pattern URI.

@@ -199,3 +199,23 @@ func (r *Result) EPCURI(prefixLen int) (string, error) {
 	}
 	return "", fmt.Errorf("gs1: no EPC for these AIs (need 01+21, 00, 414 or 01+10)")
 }
+
+// AIField is an AI with its dictionary title, for display.
+type AIField struct {
+	AI    string `json:"ai"`
+	Title string `json:"title,omitempty"`
+	Value string `json:"value"`
+}
+
+// Fields returns the AIs with their Syntax Dictionary titles.
+func (r *Result) Fields() []AIField {
+	out := make([]AIField, 0, len(r.Elements))
+	for _, e := range r.Elements {
+		f := AIField{AI: e.AI, Value: e.Value}
+		if d := Lookup(e.AI); d != nil {
+			f.Title = d.Title
+		}
+		out = append(out, f)
+	}
+	return out
+}
