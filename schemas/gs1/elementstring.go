@@ -160,10 +160,8 @@ func parseRaw(s string, base int) ([]Element, error) {
 			}
 			next = end
 			if next < len(s) {
+				// A trailing FNC1 is superfluous but harmless, as in the GS1 Syntax Engine.
 				next++
-				if next == len(s) {
-					return nil, &SyntaxError{Offset: base + end, Msg: "FNC1 separator at the end of the data"}
-				}
 			}
 		}
 		elems = append(elems, Element{AI: def.AI, Value: s[start:end]})
@@ -173,14 +171,17 @@ func parseRaw(s string, base int) ([]Element, error) {
 }
 
 func unknownAIMsg(s string) string {
-	p := prefix(s, 4)
-	if firstNonDigit(p) == 1 || p == "" {
-		if p != "" && isFNC1(p[0]) {
-			return "empty field: two FNC1 separators in a row"
-		}
-		return fmt.Sprintf("expected an AI, found %q", prefix(s, 1))
+	if s != "" && isFNC1(s[0]) {
+		return "empty field: two FNC1 separators in a row"
 	}
-	return fmt.Sprintf("unknown AI %q", p)
+	n := 0
+	for n < len(s) && n < 4 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	if n < 2 {
+		return fmt.Sprintf("expected an AI (2 to 4 digits), found %q", prefix(s, 4))
+	}
+	return fmt.Sprintf("unknown AI %q", s[:n])
 }
 
 // parseBracketed reads "(01)...(10)..." with "\(" escaping a literal parenthesis.
