@@ -103,7 +103,7 @@ func checkPrefixDigits(cp string) error {
 
 func checkPrefixLen(n int) error {
 	if n < 6 || n > 12 {
-		return fmt.Errorf("gs1: company prefix length %d, want 6 to 12", n)
+		return fmt.Errorf("company prefix length %d, want 6 to 12", n)
 	}
 	return nil
 }
@@ -111,23 +111,23 @@ func checkPrefixLen(n int) error {
 // URI renders the EPC pure-identity URI. PrefixLen must be 6..12 and the serial 1 to 20
 // characters of GS1 character set 82.
 func (s SGTIN) URI() (string, error) {
-	return gtinPlusURI(sgtinPrefix, s.GTIN, s.Serial, s.PrefixLen, "serial")
+	return gtinPlusURI("SGTIN", sgtinPrefix, s.GTIN, s.Serial, s.PrefixLen, "serial")
 }
 
 // LGTINURI renders urn:epc:class:lgtin: for a GTIN and batch/lot number.
 func LGTINURI(gtin GTIN, lot string, prefixLen int) (string, error) {
-	return gtinPlusURI(lgtinPrefix, gtin, lot, prefixLen, "lot")
+	return gtinPlusURI("LGTIN", lgtinPrefix, gtin, lot, prefixLen, "lot")
 }
 
-func gtinPlusURI(prefix string, g GTIN, value string, prefixLen int, what string) (string, error) {
-	if _, err := ParseGTIN(string(g)); err != nil || len(g) != 14 {
-		return "", fmt.Errorf("gs1: %s URI: GTIN %q is not a valid 14-digit GTIN", prefix, string(g))
+func gtinPlusURI(kind, prefix string, g GTIN, value string, prefixLen int, what string) (string, error) {
+	if err := checkKey(string(g), 14); err != nil {
+		return "", fmt.Errorf("gs1: %s URI: GTIN %q: %w", kind, string(g), err)
 	}
 	if err := checkPrefixLen(prefixLen); err != nil {
-		return "", fmt.Errorf("%s URI for GTIN %s: %w", prefix, g, err)
+		return "", fmt.Errorf("gs1: %s URI for GTIN %s: %w", kind, g, err)
 	}
 	if err := checkCSet82(value, 20); err != nil {
-		return "", fmt.Errorf("gs1: %s URI for GTIN %s: %s: %w", prefix, g, what, err)
+		return "", fmt.Errorf("gs1: %s URI for GTIN %s: %s: %w", kind, g, what, err)
 	}
 	s := string(g)
 	var b strings.Builder
@@ -169,11 +169,11 @@ func ParseSSCCURI(uri string) (SSCC, error) {
 
 // URI renders urn:epc:id:sscc:. PrefixLen must be 6..12.
 func (s SSCC) URI() (string, error) {
-	if _, err := ParseSSCC(s.Value); err != nil {
-		return "", fmt.Errorf("gs1: SSCC URI: %w", err)
+	if err := checkKey(s.Value, 18); err != nil {
+		return "", fmt.Errorf("gs1: SSCC URI: SSCC %q: %w", s.Value, err)
 	}
 	if err := checkPrefixLen(s.PrefixLen); err != nil {
-		return "", fmt.Errorf("SSCC URI for %s: %w", s.Value, err)
+		return "", fmt.Errorf("gs1: SSCC URI for %s: %w", s.Value, err)
 	}
 	v := s.Value
 	return ssccPrefix + v[1:1+s.PrefixLen] + "." + v[:1] + v[1+s.PrefixLen:17], nil
@@ -217,11 +217,11 @@ func ParseSGLNURI(uri string) (gln GLN, ext string, prefixLen int, err error) {
 
 // SGLNURI renders urn:epc:id:sgln:. An empty ext renders as the reserved "0".
 func SGLNURI(gln GLN, ext string, prefixLen int) (string, error) {
-	if _, err := ParseGLN(string(gln)); err != nil {
-		return "", fmt.Errorf("gs1: SGLN URI: %w", err)
+	if err := checkKey(string(gln), 13); err != nil {
+		return "", fmt.Errorf("gs1: SGLN URI: GLN %q: %w", string(gln), err)
 	}
 	if err := checkPrefixLen(prefixLen); err != nil {
-		return "", fmt.Errorf("SGLN URI for %s: %w", gln, err)
+		return "", fmt.Errorf("gs1: SGLN URI for %s: %w", gln, err)
 	}
 	if ext == "" {
 		ext = "0"

@@ -58,7 +58,7 @@ func (e *CheckDigitError) Error() string {
 	return fmt.Sprintf("check digit %c should be %c", e.Got, e.Want)
 }
 
-// allDigits reports the 1-based position of the first non-digit, or 0 if there is none.
+// firstNonDigit reports the 1-based position of the first non-digit, or 0 if there is none.
 func firstNonDigit(s string) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -66,6 +66,17 @@ func firstNonDigit(s string) int {
 		}
 	}
 	return 0
+}
+
+// checkKey validates a numeric key of exactly n digits with its check digit.
+func checkKey(s string, n int) error {
+	if len(s) != n {
+		return fmt.Errorf("length %d, want %d digits", len(s), n)
+	}
+	if p := firstNonDigit(s); p != 0 {
+		return fmt.Errorf("character %q at position %d is not a digit", s[p-1], p)
+	}
+	return checkDigitErr(s)
 }
 
 // ParseGTIN accepts a GTIN-8, -12, -13 or -14 and returns it normalised to 14 digits.
@@ -106,13 +117,7 @@ func (g GTIN) Short() string {
 
 // ParseGLN accepts a 13-digit GLN with a valid check digit.
 func ParseGLN(s string) (GLN, error) {
-	if len(s) != 13 {
-		return "", fmt.Errorf("gs1: GLN %q: length %d, want 13 digits", s, len(s))
-	}
-	if p := firstNonDigit(s); p != 0 {
-		return "", fmt.Errorf("gs1: GLN %q: character %q at position %d is not a digit", s, s[p-1], p)
-	}
-	if err := checkDigitErr(s); err != nil {
+	if err := checkKey(s, 13); err != nil {
 		return "", fmt.Errorf("gs1: GLN %q: %w", s, err)
 	}
 	return GLN(s), nil
@@ -131,13 +136,7 @@ type SSCC struct {
 // ParseSSCC accepts an 18-digit SSCC with a valid check digit. PrefixLen is left 0: the
 // company prefix length is not derivable from the digits.
 func ParseSSCC(s string) (SSCC, error) {
-	if len(s) != 18 {
-		return SSCC{}, fmt.Errorf("gs1: SSCC %q: length %d, want 18 digits", s, len(s))
-	}
-	if p := firstNonDigit(s); p != 0 {
-		return SSCC{}, fmt.Errorf("gs1: SSCC %q: character %q at position %d is not a digit", s, s[p-1], p)
-	}
-	if err := checkDigitErr(s); err != nil {
+	if err := checkKey(s, 18); err != nil {
 		return SSCC{}, fmt.Errorf("gs1: SSCC %q: %w", s, err)
 	}
 	return SSCC{Value: s}, nil
