@@ -172,7 +172,7 @@ func FormatDigitalLink(stem string, elems []Element) (string, error) {
 			continue
 		}
 		if !Lookup(e.AI).DLAttr {
-			return "", &AIError{AI: e.AI, Msg: fmt.Sprintf("is neither a qualifier of AI (%s) nor permitted as a Digital Link data attribute", key.AI)}
+			return "", &AIError{AI: e.AI, Relation: true, Msg: fmt.Sprintf("is neither a qualifier of AI (%s) nor permitted as a Digital Link data attribute", key.AI)}
 		}
 		attrs = append(attrs, e)
 	}

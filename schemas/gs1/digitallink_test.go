@@ -138,7 +138,7 @@ func TestParseDigitalLinkInvalid(t *testing.T) {
 		{"truncated escape", "https://a/01/12312312312333/10/AB%4", "truncated percent escape"},
 		{"NUL by escape", "https://a/01/12312312312333/10/A%00B", "AI (10): character '\\x00'"},
 		{"253 too long", "https://a/253/1231231231232TEST56789012345678", "AI (253): value too long"},
-		{"pair rule", "https://id.gs1.org/00/106141412345678908?37=25", "AI (37): requires AI (02) or AI (8026)"},
+		{"pair rule", "https://id.gs1.org/00/106141412345678908?37=25", "AI (37) requires AI (02) or AI (8026)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

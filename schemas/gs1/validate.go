@@ -19,9 +19,15 @@ type AIError struct {
 	// concerns the AI as a whole.
 	Pos int
 	Msg string
+	// Relation marks faults in how the AI combines with others (req=, ex=, repeats),
+	// worded as a sentence: "AI (21) requires AI (01)".
+	Relation bool
 }
 
 func (e *AIError) Error() string {
+	if e.Relation {
+		return "AI (" + e.AI + ") " + e.Msg
+	}
 	return "AI (" + e.AI + "): " + e.Msg
 }
 
@@ -137,7 +143,7 @@ func CheckPairs(elems []Element) error {
 	for i, e := range elems {
 		for _, o := range elems[:i] {
 			if o.AI == e.AI && o.Value != e.Value {
-				return &AIError{AI: e.AI, Msg: fmt.Sprintf("appears twice with different values %q and %q", o.Value, e.Value)}
+				return &AIError{AI: e.AI, Relation: true, Msg: fmt.Sprintf("appears twice with different values %q and %q", o.Value, e.Value)}
 			}
 		}
 	}
@@ -158,7 +164,7 @@ func CheckPairs(elems []Element) error {
 			for _, o := range elems {
 				// An AI is not exclusive of itself even if it matches a pattern.
 				if o.AI != e.AI && matchAIPattern(pattern, o.AI) {
-					return &AIError{AI: e.AI, Msg: fmt.Sprintf("must not be used together with AI (%s)", o.AI)}
+					return &AIError{AI: e.AI, Relation: true, Msg: fmt.Sprintf("must not be used together with AI (%s)", o.AI)}
 				}
 			}
 		}
@@ -178,7 +184,7 @@ func CheckPairs(elems []Element) error {
 				}
 			}
 			if !ok {
-				return &AIError{AI: e.AI, Msg: "requires " + describeReq(alts)}
+				return &AIError{AI: e.AI, Relation: true, Msg: "requires " + describeReq(alts)}
 			}
 		}
 	}
