@@ -1,6 +1,9 @@
 package gs1
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // cset82 marks the 82 characters of GS1 AI encodable character set 82 (GS1 General
 // Specifications figure 7.11-1): digits, letters and !"%&'()*+,-./:;<=>?_
@@ -129,18 +132,10 @@ func appendURN(b byteWriter, s string) {
 
 // EscapeURN returns s with the TDS URN escaping applied (for serials, lots, extensions).
 func EscapeURN(s string) string {
-	var b bytesBuilder
+	var b strings.Builder
 	appendURN(&b, s)
-	return string(b)
+	return b.String()
 }
 
 // UnescapeURN reverses EscapeURN, rejecting escapes TDS does not define.
 func UnescapeURN(s string) (string, error) { return decodeURN(s) }
-
-type bytesBuilder []byte
-
-func (b *bytesBuilder) WriteByte(c byte) error { *b = append(*b, c); return nil }
-func (b *bytesBuilder) WriteString(s string) (int, error) {
-	*b = append(*b, s...)
-	return len(s), nil
-}
