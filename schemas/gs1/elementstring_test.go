@@ -150,7 +150,8 @@ func TestParseElementStringInvalid(t *testing.T) {
 		{"gse caret in bracketed", "(01)12345678901231(10)12345^", "AI (10): character '^' at position 6"},
 		{"gse 17 too short", "(17)9(90)217", "AI (17): value too short"},
 		{"gse 8001 short", "^0112345678901231^80011234123451239", "AI (8001): value too short"},
-		{"gse 7007 length", "^011234567890123170072112252", "AI (7007): value too short"},
+		{"gse 7007 length", "^011234567890123170072112252", "AI (7007): component 2 is incomplete: 1 of 6 characters (value has 7)"},
+		{"7007 too short", "^0112345678901231700721122", "AI (7007): value too short: 5 characters, 6 to 12 allowed"},
 		{"gse 7230 too short", "^0112345678901231^723012", "AI (7230): value too short"},
 		{"gse 2421234567 too long", "^0112345678901231^2421234567", "AI (242): value too long"},
 	}

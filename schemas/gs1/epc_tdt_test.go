@@ -266,6 +266,15 @@ func TestSGTINPatternURI(t *testing.T) {
 			t.Errorf("ParseSGTINPatternURI(%q) error = %v, want %q", uri, err, want)
 		}
 	}
+	// Hand-built, inconsistent patterns must not panic.
+	for _, p := range []SGTINPattern{{CompanyPrefix: "01234567890123456789"}, {CompanyPrefix: "0614141", ItemRef: "1"}, {ItemRef: "812345"}} {
+		if p.Match(SGTIN{GTIN: "80614141123458", Serial: "1"}) {
+			t.Errorf("inconsistent pattern %+v matched", p)
+		}
+		if _, err := p.URI(); err == nil {
+			t.Errorf("inconsistent pattern %+v rendered", p)
+		}
+	}
 	if _, err := (SGTINPattern{ItemRef: "812345"}).URI(); err == nil {
 		t.Error("pattern with a fixed item reference after * rendered")
 	}

@@ -162,7 +162,7 @@ func (p SGTINPattern) Elements() []Element { return nil }
 
 // GTIN returns the GTIN when the pattern fixes it (company prefix and item reference).
 func (p SGTINPattern) GTIN() (GTIN, bool) {
-	if p.CompanyPrefix == "" || p.ItemRef == "" {
+	if p.CompanyPrefix == "" || p.ItemRef == "" || len(p.CompanyPrefix)+len(p.ItemRef) != 13 {
 		return "", false
 	}
 	body := p.ItemRef[:1] + p.CompanyPrefix + p.ItemRef[1:]
@@ -177,7 +177,8 @@ func (p SGTINPattern) GTIN() (GTIN, bool) {
 // company prefix only matches SGTINs with the same prefix length, or unknown (0).
 func (p SGTINPattern) Match(s SGTIN) bool {
 	g := string(s.GTIN)
-	if len(g) != 14 {
+	// Hand-built patterns are not validated, so bound every slice below.
+	if len(g) != 14 || len(p.CompanyPrefix) > 12 || (p.ItemRef != "" && len(p.CompanyPrefix)+len(p.ItemRef) != 13) {
 		return false
 	}
 	if p.CompanyPrefix != "" {

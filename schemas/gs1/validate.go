@@ -60,6 +60,10 @@ func (d *AIDef) Validate(value string) (unchecked []string, err error) {
 		n := c.Max
 		if c.Min == c.Max {
 			if rest < n {
+				if pos > 0 && len(value) >= d.MinLen() {
+					// The value is long enough overall but ends inside a later component.
+					return nil, &AIError{AI: d.AI, Pos: pos + 1, Msg: fmt.Sprintf("component %d is incomplete: %d of %d characters (value has %d)", ci+1, rest, n, len(value))}
+				}
 				return nil, &AIError{AI: d.AI, Pos: pos + 1, Msg: fmt.Sprintf("value too short: %d characters, %s", len(value), d.lengthRule())}
 			}
 		} else if rest < n {
