@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -95,13 +96,26 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 				return applied, fmt.Errorf("clickhouse migrate %s: %w", m.Name, err)
 			}
 		}
-		if err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now())`,
-			uint32(m.Version), m.Name); err != nil {
+		if err := record(ctx, conn, m.Version, m.Name); err != nil {
 			return applied, fmt.Errorf("clickhouse migrate %s: record: %w", m.Name, err)
 		}
 		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+// record notes an applied migration. It is written as a batch: 18.16 does not answer an
+// INSERT ... VALUES with bound parameters sent as a plain query.
+func record(ctx context.Context, conn driver.Conn, v int, name string) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+	if err != nil {
+		return err
+	}
+	if err := b.Append(uint32(v), name, time.Now().UTC()); err != nil {
+		_ = b.Abort()
+		return err
+	}
+	return b.Send()
 }
 
 func version(ctx context.Context, conn driver.Conn) (int, error) {
