@@ -1,0 +1,942 @@
+package epcisxml
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/serialhub/serialhub/schemas/epcis"
+)
+
+// Namespaces of the EPCIS document kinds besides plain capture documents.
+const (
+	nsQuery12      = "urn:epcglobal:epcis-query:xsd:1"
+	nsQuery20      = "urn:epcglobal:epcis-query:xsd:2"
+	nsMasterData12 = "urn:epcglobal:epcis-masterdata:xsd:1"
+	nsMasterData20 = "urn:epcglobal:epcis-masterdata:xsd:2"
+	nsXSI          = "http://www.w3.org/2001/XMLSchema-instance"
+	nsXMLNS        = "xmlns"
+)
+
+// bufSize is the read-ahead of the decoder. The byte limits are enforced on the underlying
+// reader, which runs at most this far ahead of the parser.
+const bufSize = 64 << 10
+
+// Decoder streams the events of one EPCIS 1.2 or 2.0 XML document. It implements
+// epcis.Decoder. It is not safe for concurrent use.
+type Decoder struct {
+	lim epcis.Limits
+	cr  *countReader
+	x   *xml.Decoder
+
+	// ns is the stack of namespace bindings in scope; marks[i] is len(ns) before the
+	// bindings of the i-th open element.
+	ns    []binding
+	marks []int
+	depth int
+
+	version epcis.Version
+	doc     *epcis.Document
+	err     error // sticky: once the document is broken, every call returns this
+
+	state     int
+	index     int // index of the next event
+	bare      *xml.StartElement
+	listDepth int // depth of the EventList element
+	rootDepth int
+	curEvent  int // index of the event being read, -1 outside events
+}
+
+type binding struct{ prefix, uri string }
+
+const (
+	stStart = iota
+	stEvents
+	stTail
+	stDone
+)
+
+// NewDecoder returns a decoder reading r within lim (zero fields take epcis.DefaultLimits).
+// Nothing is read until Document or Next is called.
+func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = epcis.DefaultLimits.MaxDepth
+	}
+	if lim.MaxEventBytes <= 0 {
+		lim.MaxEventBytes = epcis.DefaultLimits.MaxEventBytes
+	}
+	if lim.MaxTotalBytes <= 0 {
+		lim.MaxTotalBytes = epcis.DefaultLimits.MaxTotalBytes
+	}
+	cr := &countReader{r: r, total: lim.MaxTotalBytes}
+	x := xml.NewDecoder(bufio.NewReaderSize(cr, bufSize))
+	x.Strict = true
+	x.CharsetReader = charsetReader
+	d := &Decoder{lim: lim, cr: cr, x: x, curEvent: -1}
+	d.setBudget(0)
+	return d
+}
+
+var _ epcis.Decoder = (*Decoder)(nil)
+
+// Version returns the EPCIS version detected from the root element; it is empty before
+// Document or Next has read the root.
+func (d *Decoder) Version() epcis.Version { return d.version }
+
+// Document reads and returns everything before the first event: the root's attributes and
+// namespaces, the SBDH and master data. Master-data documents are read completely.
+func (d *Decoder) Document() (*epcis.Document, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if d.doc != nil {
+		return d.doc, nil
+	}
+	if err := d.readPrologue(); err != nil {
+		d.err = err
+		return nil, err
+	}
+	return d.doc, nil
+}
+
+// Next returns the next event, or io.EOF after the last one (having checked that the rest
+// of the document is well-formed).
+func (d *Decoder) Next() (*epcis.Event, error) {
+	if _, err := d.Document(); err != nil {
+		return nil, err
+	}
+	ev, err := d.next()
+	if err != nil && err != io.EOF {
+		d.err = err
+	}
+	return ev, err
+}
+
+// --- errors ---
+
+func (d *Decoder) line() int {
+	l, _ := d.x.InputPos()
+	return l
+}
+
+// fail builds a DecodeError at the current position.
+func (d *Decoder) fail(field, format string, args ...any) error {
+	return &epcis.DecodeError{Event: d.curEvent, Line: d.line(), Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *Decoder) failAt(line int, field, format string, args ...any) error {
+	return &epcis.DecodeError{Event: d.curEvent, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// errLimit is returned by countReader when a byte limit is reached.
+type errLimit struct{ what string }
+
+func (e *errLimit) Error() string { return e.what }
+
+// --- reading ---
+
+// countReader counts bytes and refuses to read past the total limit or the current budget
+// (the end of the event or header being read), so that one oversized token cannot make the
+// XML parser buffer it whole.
+type countReader struct {
+	r      io.Reader
+	n      int64
+	total  int64
+	budget int64 // absolute offset not to read past; 0 = no budget
+	what   string
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	lim := c.total
+	what := fmt.Sprintf("document larger than MaxTotalBytes (%d bytes)", c.total)
+	if c.budget > 0 && c.budget < lim {
+		lim, what = c.budget, c.what
+	}
+	if c.n >= lim {
+		return 0, &errLimit{what}
+	}
+	if int64(len(p)) > lim-c.n {
+		p = p[:lim-c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// setBudget lets the parser read MaxEventBytes beyond off (plus the read-ahead).
+func (d *Decoder) setBudget(off int64) {
+	d.cr.budget = off + d.lim.MaxEventBytes + bufSize
+	if d.curEvent >= 0 {
+		d.cr.what = fmt.Sprintf("event larger than MaxEventBytes (%d bytes)", d.lim.MaxEventBytes)
+	} else {
+		d.cr.what = fmt.Sprintf("header or element larger than MaxEventBytes (%d bytes)", d.lim.MaxEventBytes)
+	}
+}
+
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "us-ascii", "ascii":
+		return r, nil // a subset of UTF-8
+	case "iso-8859-1", "latin1", "latin-1", "iso_8859-1":
+		return &latin1Reader{r: bufio.NewReader(r)}, nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q (want UTF-8, ISO-8859-1 or US-ASCII)", label)
+}
+
+// latin1Reader converts ISO-8859-1 to UTF-8.
+type latin1Reader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	if len(l.buf) == 0 {
+		var tmp [512]byte
+		n, err := l.r.Read(tmp[:])
+		if n == 0 {
+			return 0, err
+		}
+		for _, c := range tmp[:n] {
+			if c < 0x80 {
+				l.buf = append(l.buf, c)
+			} else {
+				l.buf = append(l.buf, 0xC0|c>>6, 0x80|c&0x3F)
+			}
+		}
+	}
+	n := copy(p, l.buf)
+	l.buf = l.buf[n:]
+	return n, nil
+}
+
+// tok returns the next token, keeping the namespace stack and depth, refusing DTDs and
+// turning parser errors into DecodeErrors.
+func (d *Decoder) tok() (xml.Token, error) {
+	t, err := d.x.Token()
+	if err != nil {
+		return nil, d.wrapErr(err)
+	}
+	switch t := t.(type) {
+	case xml.StartElement:
+		d.depth++
+		if d.depth > d.lim.MaxDepth {
+			return nil, d.fail("", "elements nested deeper than MaxDepth (%d)", d.lim.MaxDepth)
+		}
+		d.marks = append(d.marks, len(d.ns))
+		for _, a := range t.Attr {
+			switch {
+			case a.Name.Space == nsXMLNS:
+				d.ns = append(d.ns, binding{a.Name.Local, a.Value})
+			case a.Name.Space == "" && a.Name.Local == nsXMLNS:
+				d.ns = append(d.ns, binding{"", a.Value})
+			}
+		}
+		if err := d.checkBound(t.Name); err != nil {
+			return nil, err
+		}
+		for _, a := range t.Attr {
+			if a.Name.Space != "" && a.Name.Space != nsXMLNS {
+				if err := d.checkBound(a.Name); err != nil {
+					return nil, err
+				}
+			}
+		}
+	case xml.EndElement:
+		d.depth--
+		m := d.marks[len(d.marks)-1]
+		d.marks = d.marks[:len(d.marks)-1]
+		d.ns = d.ns[:m]
+	case xml.Directive:
+		return nil, d.fail("", "DTDs and entity declarations are not accepted (<!%s>)", firstWord(t))
+	}
+	return t, nil
+}
+
+func firstWord(b []byte) string {
+	s := string(b)
+	if i := strings.IndexAny(s, " \t\r\n["); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 20 {
+		s = s[:20]
+	}
+	return s
+}
+
+func (d *Decoder) wrapErr(err error) error {
+	var de *epcis.DecodeError
+	if errors.As(err, &de) {
+		return err
+	}
+	var el *errLimit
+	if errors.As(err, &el) {
+		return d.fail("", "%s", el.what)
+	}
+	if err == io.EOF {
+		return d.fail("", "unexpected end of document")
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return &epcis.DecodeError{Event: d.curEvent, Line: se.Line, Msg: "malformed XML: " + se.Msg}
+	}
+	return d.fail("", "reading document: %v", err)
+}
+
+// checkBound reports an element or attribute whose prefix was never declared:
+// encoding/xml leaves the bare prefix in Name.Space in that case.
+func (d *Decoder) checkBound(n xml.Name) error {
+	if n.Space == "" || n.Space == "http://www.w3.org/XML/1998/namespace" {
+		return nil
+	}
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		if d.ns[i].uri == n.Space {
+			return nil
+		}
+	}
+	return d.fail("", "namespace prefix %q of <%s:%s> is not declared", n.Space, n.Space, n.Local)
+}
+
+// prefixOf returns the prefix the document binds to uri in the current scope.
+func (d *Decoder) prefixOf(uri string) string {
+	if uri == "http://www.w3.org/XML/1998/namespace" {
+		return "xml"
+	}
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		if d.ns[i].uri == uri {
+			return d.ns[i].prefix
+		}
+	}
+	return ""
+}
+
+// isEPCIS reports whether n is an element of the EPCIS vocabulary: unqualified (as the
+// XSDs demand) or, tolerated, qualified with an EPCIS namespace.
+func isEPCIS(n xml.Name) bool {
+	return n.Space == "" || n.Space == epcis.NSEPCIS20 || n.Space == epcis.NSEPCIS12
+}
+
+// skip consumes the rest of the current element.
+func (d *Decoder) skip() error {
+	for depth := 1; depth > 0; {
+		t, err := d.tok()
+		if err != nil {
+			return err
+		}
+		switch t.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return nil
+}
+
+// text reads the text content of a simple element, trimmed of surrounding white space.
+func (d *Decoder) text(field string) (string, error) {
+	var s string
+	var buf []byte
+	n := 0
+	for {
+		t, err := d.tok()
+		if err != nil {
+			return "", err
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			if n == 0 {
+				s = string(t)
+			} else {
+				if n == 1 {
+					buf = append(buf, s...)
+				}
+				buf = append(buf, t...)
+			}
+			n++
+		case xml.StartElement:
+			return "", d.fail(field, "unexpected element <%s> inside a text field", t.Name.Local)
+		case xml.EndElement:
+			if n > 1 {
+				s = string(buf)
+			}
+			return strings.TrimSpace(s), nil
+		}
+	}
+}
+
+// element reads the element started by se into a generic tree.
+func (d *Decoder) element(se xml.StartElement) (epcis.Element, error) {
+	el := epcis.Element{Name: d.name(se.Name)}
+	for _, a := range se.Attr {
+		if a.Name.Space == nsXMLNS || (a.Name.Space == "" && a.Name.Local == nsXMLNS) {
+			continue
+		}
+		el.Attrs = append(el.Attrs, epcis.Attr{Name: d.name(a.Name), Value: a.Value})
+	}
+	var text []byte
+	for {
+		t, err := d.tok()
+		if err != nil {
+			return el, err
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			text = append(text, t...)
+		case xml.StartElement:
+			c, err := d.element(t)
+			if err != nil {
+				return el, err
+			}
+			el.Children = append(el.Children, c)
+		case xml.EndElement:
+			if tt := bytes.TrimSpace(text); len(tt) > 0 {
+				el.Text = string(tt)
+			}
+			return el, nil
+		}
+	}
+}
+
+func (d *Decoder) name(n xml.Name) epcis.Name {
+	if n.Space == "" {
+		return epcis.Name{Local: n.Local}
+	}
+	return epcis.Name{Space: n.Space, Prefix: d.prefixOf(n.Space), Local: n.Local}
+}
+
+// children calls f for each child element of the current element until its end, refusing
+// stray text.
+func (d *Decoder) children(field string, f func(se xml.StartElement) error) error {
+	for {
+		t, err := d.tok()
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := f(t); err != nil {
+				return err
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return d.fail(field, "unexpected text %q", clip(string(bytes.TrimSpace(t))))
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+func attr(se xml.StartElement, local string) (string, bool) {
+	for _, a := range se.Attr {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// --- document structure ---
+
+func (d *Decoder) readPrologue() error {
+	d.doc = &epcis.Document{}
+	var root xml.StartElement
+	for {
+		t, err := d.tok()
+		if err != nil {
+			return err
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			root = se
+			break
+		}
+		if cd, ok := t.(xml.CharData); ok && len(bytes.TrimSpace(cd)) > 0 {
+			return d.fail("", "text before the root element")
+		}
+	}
+	d.rootDepth = d.depth
+	doc := d.doc
+	doc.Namespaces = map[string]string{}
+	for _, b := range d.ns {
+		doc.Namespaces[b.prefix] = b.uri
+	}
+	if v, ok := attr(root, "creationDate"); ok {
+		t, _, err := parseDateTime(strings.TrimSpace(v), time.UTC)
+		if err != nil {
+			return d.fail("creationDate", "%q: %v", v, err)
+		}
+		doc.CreationDate = t
+	}
+	sv, _ := attr(root, "schemaVersion")
+	switch root.Name.Space {
+	case epcis.NSEPCIS12, nsQuery12, nsMasterData12:
+		d.version = epcis.Version12
+	case epcis.NSEPCIS20, nsQuery20, nsMasterData20:
+		d.version = epcis.Version20
+	case "":
+		if isEventType(root.Name.Local) {
+			// A bare event (the openepcis Capture/Events files): a one-event document.
+			d.version = epcis.Version20
+			if strings.HasPrefix(sv, "1") {
+				d.version = epcis.Version12
+			}
+			doc.SchemaVersion = d.version
+			r := root
+			d.bare = &r
+			d.state = stEvents
+			return nil
+		}
+		fallthrough
+	default:
+		return d.fail("", "root element <%s> is not an EPCIS document (namespace %q)", root.Name.Local, root.Name.Space)
+	}
+	doc.SchemaVersion = d.version
+	switch root.Name.Local {
+	case "EPCISDocument", "EPCISQueryDocument", "EPCISMasterDataDocument":
+	default:
+		return d.fail("", "root element <%s> is not an EPCIS document", root.Name.Local)
+	}
+	// Children of the root up to the EventList.
+	for {
+		t, err := d.tok()
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return d.fail("", "unexpected text in <%s>", root.Name.Local)
+			}
+		case xml.EndElement:
+			d.state = stDone
+			return nil
+		case xml.StartElement:
+			switch {
+			case isEPCIS(t.Name) && t.Name.Local == "EPCISHeader":
+				if err := d.header(); err != nil {
+					return err
+				}
+			case isEPCIS(t.Name) && t.Name.Local == "EPCISBody":
+				found, err := d.body()
+				if err != nil || found {
+					return err
+				}
+			case isEPCIS(t.Name) && t.Name.Local == "extension":
+				if err := d.docExtension(); err != nil {
+					return err
+				}
+			case isEPCIS(t.Name):
+				return d.fail(t.Name.Local, "unexpected element <%s> in <%s>", t.Name.Local, root.Name.Local)
+			default:
+				el, err := d.element(t)
+				if err != nil {
+					return err
+				}
+				doc.Extensions = append(doc.Extensions, el)
+			}
+		}
+		d.setBudget(d.x.InputOffset())
+	}
+}
+
+// body reads EPCISBody up to the EventList (found=true) or to its end.
+func (d *Decoder) body() (found bool, err error) {
+	err = d.children("EPCISBody", func(se xml.StartElement) error {
+		if found {
+			// Unreachable: children stops being called once the list is found.
+			return nil
+		}
+		if !isEPCIS(se.Name) && se.Name.Space != nsQuery20 && se.Name.Space != nsQuery12 {
+			el, err := d.element(se)
+			d.doc.Extensions = append(d.doc.Extensions, el)
+			return err
+		}
+		switch se.Name.Local {
+		case "EventList":
+			found = true
+			d.listDepth = d.depth
+			d.state = stEvents
+			return errFound
+		case "QueryResults", "resultsBody":
+			f, err := d.body()
+			if f {
+				found = true
+				return errFound
+			}
+			return err
+		case "VocabularyList":
+			return d.vocabularyList()
+		case "queryName", "subscriptionID":
+			_, err := d.text(se.Name.Local)
+			return err
+		case "Poll":
+			return d.poll()
+		case "extension":
+			return d.docExtension()
+		}
+		// Other query messages (GetQueryNames, ImplementationException ...) carry no
+		// events; they are accepted and ignored.
+		return d.skip()
+	})
+	if err == errFound {
+		return true, nil
+	}
+	return false, err
+}
+
+var errFound = errors.New("found")
+
+// poll checks a query request: each param needs a name and a value.
+func (d *Decoder) poll() error {
+	return d.children("Poll", func(se xml.StartElement) error {
+		if se.Name.Local != "params" {
+			return d.skip()
+		}
+		return d.children("params", func(se xml.StartElement) error {
+			line := d.line()
+			var name string
+			hasValue := false
+			err := d.children("param", func(se xml.StartElement) error {
+				switch se.Name.Local {
+				case "name":
+					s, err := d.text("param/name")
+					name = s
+					return err
+				case "value":
+					hasValue = true
+				}
+				return d.skip()
+			})
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				return d.failAt(line, "param", "query parameter without a name")
+			}
+			if !hasValue {
+				return d.failAt(line, "param", "query parameter %s has no value", name)
+			}
+			return nil
+		})
+	})
+}
+
+// docExtension reads the document's or body's <extension>. The Encoder stores 1.2 master
+// data that has no SBDH to travel in here; everything else is kept as an element.
+func (d *Decoder) docExtension() error {
+	return d.children("extension", func(se xml.StartElement) error {
+		if isEPCIS(se.Name) && se.Name.Local == "EPCISMasterData" {
+			return d.masterData()
+		}
+		el, err := d.element(se)
+		d.doc.Extensions = append(d.doc.Extensions, el)
+		return err
+	})
+}
+
+func (d *Decoder) header() error {
+	doc := d.doc
+	return d.children("EPCISHeader", func(se xml.StartElement) error {
+		switch {
+		case se.Name.Space == epcis.NSSBDH && se.Name.Local == "StandardBusinessDocumentHeader":
+			h, err := d.sbdh()
+			doc.Header = h
+			return err
+		case isEPCIS(se.Name) && se.Name.Local == "extension":
+			return d.children("EPCISHeader/extension", func(se xml.StartElement) error {
+				if isEPCIS(se.Name) && se.Name.Local == "EPCISMasterData" {
+					return d.masterData()
+				}
+				if isEPCIS(se.Name) && se.Name.Local == "extension" {
+					return d.children("EPCISHeader/extension/extension", func(se xml.StartElement) error {
+						el, err := d.element(se)
+						doc.Extensions = append(doc.Extensions, el)
+						return err
+					})
+				}
+				return d.fail(se.Name.Local, "unexpected element <%s> in EPCISHeader/extension", se.Name.Local)
+			})
+		case isEPCIS(se.Name) && se.Name.Local == "EPCISMasterData":
+			return d.masterData()
+		case isEPCIS(se.Name):
+			return d.fail(se.Name.Local, "unexpected element <%s> in EPCISHeader", se.Name.Local)
+		default:
+			el, err := d.element(se)
+			doc.Extensions = append(doc.Extensions, el)
+			return err
+		}
+	})
+}
+
+func (d *Decoder) sbdh() (*epcis.SBDH, error) {
+	h := &epcis.SBDH{}
+	err := d.children("StandardBusinessDocumentHeader", func(se xml.StartElement) error {
+		if se.Name.Space != epcis.NSSBDH {
+			el, err := d.element(se)
+			h.Extra = append(h.Extra, el)
+			return err
+		}
+		switch se.Name.Local {
+		case "HeaderVersion":
+			s, err := d.text("sbdh:HeaderVersion")
+			h.HeaderVersion = s
+			return err
+		case "Sender", "Receiver":
+			p, err := d.partner(se.Name.Local)
+			if se.Name.Local == "Sender" {
+				h.Sender = append(h.Sender, p)
+			} else {
+				h.Receiver = append(h.Receiver, p)
+			}
+			return err
+		case "DocumentIdentification":
+			return d.children("sbdh:DocumentIdentification", func(se xml.StartElement) error {
+				field := "sbdh:" + se.Name.Local
+				switch se.Name.Local {
+				case "Standard":
+					s, err := d.text(field)
+					h.Standard = s
+					return err
+				case "TypeVersion":
+					s, err := d.text(field)
+					h.TypeVersion = s
+					return err
+				case "InstanceIdentifier":
+					s, err := d.text(field)
+					h.InstanceIdentifier = s
+					return err
+				case "Type":
+					s, err := d.text(field)
+					h.Type = s
+					return err
+				case "CreationDateAndTime":
+					s, err := d.text(field)
+					if err != nil {
+						return err
+					}
+					t, _, err := parseDateTime(s, time.UTC)
+					if err != nil {
+						return d.fail(field, "%q: %v", s, err)
+					}
+					h.CreationDateTime = t
+					return nil
+				case "MultipleType":
+					return d.skip()
+				}
+				return d.fail(field, "unexpected element in sbdh:DocumentIdentification")
+			})
+		}
+		el, err := d.element(se)
+		h.Extra = append(h.Extra, el)
+		return err
+	})
+	return h, err
+}
+
+func (d *Decoder) partner(kind string) (epcis.Partner, error) {
+	var p epcis.Partner
+	err := d.children("sbdh:"+kind, func(se xml.StartElement) error {
+		if se.Name.Space == epcis.NSSBDH && se.Name.Local == "Identifier" {
+			p.Authority, _ = attr(se, "Authority")
+			s, err := d.text("sbdh:" + kind + "/Identifier")
+			p.Identifier = s
+			return err
+		}
+		el, err := d.element(se)
+		p.Extra = append(p.Extra, el)
+		return err
+	})
+	return p, err
+}
+
+func (d *Decoder) masterData() error {
+	return d.children("EPCISMasterData", func(se xml.StartElement) error {
+		if isEPCIS(se.Name) && se.Name.Local == "VocabularyList" {
+			return d.vocabularyList()
+		}
+		return d.skip()
+	})
+}
+
+func (d *Decoder) vocabularyList() error {
+	return d.children("VocabularyList", func(se xml.StartElement) error {
+		if !isEPCIS(se.Name) || se.Name.Local != "Vocabulary" {
+			return d.fail(se.Name.Local, "unexpected element <%s> in VocabularyList", se.Name.Local)
+		}
+		typ, ok := attr(se, "type")
+		if !ok {
+			return d.fail("Vocabulary", "missing attribute type")
+		}
+		v := epcis.Vocabulary{Type: typ}
+		err := d.children("Vocabulary", func(se xml.StartElement) error {
+			if !isEPCIS(se.Name) || se.Name.Local != "VocabularyElementList" {
+				// Vocabulary extensions have no place in the model.
+				return d.skip()
+			}
+			return d.children("VocabularyElementList", func(se xml.StartElement) error {
+				if !isEPCIS(se.Name) || se.Name.Local != "VocabularyElement" {
+					return d.fail(se.Name.Local, "unexpected element <%s> in VocabularyElementList", se.Name.Local)
+				}
+				id, ok := attr(se, "id")
+				if !ok {
+					return d.fail("VocabularyElement", "missing attribute id")
+				}
+				ve := epcis.VocabularyElement{ID: id}
+				err := d.children("VocabularyElement", func(se xml.StartElement) error {
+					if !isEPCIS(se.Name) {
+						return d.skip()
+					}
+					switch se.Name.Local {
+					case "attribute":
+						a, err := d.vocabAttribute(se)
+						ve.Attributes = append(ve.Attributes, a)
+						return err
+					case "children":
+						return d.children("children", func(se xml.StartElement) error {
+							s, err := d.text("children/id")
+							ve.Children = append(ve.Children, s)
+							return err
+						})
+					}
+					return d.skip()
+				})
+				v.Elements = append(v.Elements, ve)
+				return err
+			})
+		})
+		d.doc.MasterData = append(d.doc.MasterData, v)
+		return err
+	})
+}
+
+func (d *Decoder) vocabAttribute(se xml.StartElement) (epcis.Attribute, error) {
+	id, ok := attr(se, "id")
+	if !ok {
+		return epcis.Attribute{}, d.fail("attribute", "missing attribute id")
+	}
+	el, err := d.element(se)
+	return epcis.Attribute{ID: id, Value: el.Text, Elements: el.Children}, err
+}
+
+// --- events ---
+
+func isEventType(s string) bool {
+	switch epcis.EventType(s) {
+	case epcis.ObjectEvent, epcis.AggregationEvent, epcis.TransactionEvent, epcis.TransformationEvent, epcis.AssociationEvent:
+		return true
+	}
+	return false
+}
+
+func (d *Decoder) next() (*epcis.Event, error) {
+	switch d.state {
+	case stDone:
+		return nil, io.EOF
+	case stTail:
+		return nil, d.tail()
+	}
+	if d.bare != nil {
+		se := *d.bare
+		d.bare = nil
+		ev, err := d.event(se)
+		if err != nil {
+			return nil, err
+		}
+		d.state = stTail
+		return ev, nil
+	}
+	for {
+		d.setBudget(d.x.InputOffset())
+		t, err := d.tok()
+		if err != nil {
+			return nil, err
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return nil, d.fail("EventList", "unexpected text %q", clip(string(bytes.TrimSpace(t))))
+			}
+		case xml.EndElement:
+			if d.depth < d.listDepth {
+				// End of EventList: the rest of the document holds no events.
+				d.state = stTail
+				return nil, d.tail()
+			}
+			// End of an <extension> wrapper.
+		case xml.StartElement:
+			switch {
+			case isEPCIS(t.Name) && isEventType(t.Name.Local):
+				return d.event(t)
+			case isEPCIS(t.Name) && t.Name.Local == "extension":
+				// EPCIS 1.2 wraps TransformationEvent in <extension> and AssociationEvent
+				// in <extension><extension>; descend into the wrapper.
+			case isEPCIS(t.Name):
+				d.curEvent = d.index
+				defer func() { d.curEvent = -1 }()
+				return nil, d.fail("EventList", "unknown event type <%s> (want ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent or AssociationEvent)", t.Name.Local)
+			default:
+				return nil, d.fail("EventList", "unsupported element <%s> (namespace %s) in EventList: only EPCIS events are accepted", t.Name.Local, t.Name.Space)
+			}
+		}
+	}
+}
+
+// tail reads what follows the events up to the end of the document.
+func (d *Decoder) tail() error {
+	for d.depth >= d.rootDepth && d.depth > 0 {
+		d.setBudget(d.x.InputOffset())
+		t, err := d.tok()
+		if err != nil {
+			return err
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			var err error
+			switch {
+			case isEPCIS(se.Name) && se.Name.Local == "extension":
+				err = d.docExtension()
+			case isEPCIS(se.Name):
+				err = d.skip()
+			default:
+				var el epcis.Element
+				el, err = d.element(se)
+				d.doc.Extensions = append(d.doc.Extensions, el)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	// After the root only comments, processing instructions and white space may follow.
+	for {
+		t, err := d.x.Token()
+		if err == io.EOF {
+			d.state = stDone
+			return io.EOF
+		}
+		if err != nil {
+			return d.wrapErr(err)
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return d.fail("", "text after the root element")
+			}
+		case xml.StartElement:
+			return d.fail("", "second root element <%s>", t.Name.Local)
+		case xml.Directive:
+			return d.fail("", "DTDs and entity declarations are not accepted")
+		}
+	}
+}
