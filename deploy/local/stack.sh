@@ -42,9 +42,11 @@ cmd_install() {
 }
 
 install_apt() {
-	local missing=() p
+	local missing=() installed p
+	# One dpkg-query for all: it prints only the packages it knows of.
+	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)
 	for p in "${APT_PACKAGES[@]}"; do
-		[[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+		[[ $'\n'$installed$'\n' == *$'\n'"$p installed"$'\n'* ]] || missing+=("$p")
 	done
 	((${#missing[@]})) || return 0
 	((EUID == 0)) || die "missing packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}"
@@ -228,15 +230,28 @@ pg_init() {
 	echo "include_if_exists = 'serialhub.conf'" >>"$PGDATA/postgresql.conf"
 }
 
+# pg_clear_stale LOCKFILE removes a lock file of PostgreSQL whose pid (first line) is not one of
+# our server's processes: every process of a live server has the data folder as its working
+# directory. PostgreSQL would itself ignore a dead pid, but not a recycled one, nor a zombie.
+pg_clear_stale() {
+	local pid
+	[[ -s $1 ]] || return 0
+	pid=$(head -n 1 "$1")
+	if alive "$pid" && [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$PGDATA" ]]; then
+		return 0
+	fi
+	rm -f "$1"
+}
+
 pg_start() {
 	local pid lock i
 	pg_paths
+	pg_bin
 	if pid=$(pg_pid); then
 		load_ports postgres
 		STATE[postgres]=running
 		return 0
 	fi
-	pg_bin
 	pg_init
 	PG_PORT=$(pick_port SERIALHUB_PG_PORT 15432)
 	mkdir -p "$PG_SOCKET_DIR"
@@ -254,16 +269,11 @@ pg_start() {
 	EOF
 	((EUID != 0)) || chown postgres:postgres "$PGDATA/serialhub.conf"
 
-	# A server killed with kill -9 leaves postmaster.pid behind, naming a dead pid or one the
-	# kernel has since given to another process. Every process of a live server has the data
-	# folder as its working directory, which tells the two apart.
-	lock=$PGDATA/postmaster.pid
-	if [[ -s $lock ]]; then
-		pid=$(head -n 1 "$lock")
-		if ! { alive "$pid" && [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$PGDATA" ]]; }; then
-			rm -f "$lock"
-		fi
-	fi
+	# A server killed with kill -9 leaves its lock files behind (postmaster.pid and one beside
+	# the socket), naming a dead pid or one the kernel has since given to another process.
+	for lock in "$PGDATA/postmaster.pid" "$PG_SOCKET_DIR/.s.PGSQL.$PG_PORT.lock"; do
+		pg_clear_stale "$lock"
+	done
 	# The server inherits our redirection, so its log can be in a folder its user cannot open;
 	# not our lock (descriptor 9), which it would otherwise hold for its lifetime.
 	# After a kill -9 the old server's children hold its shared memory for a moment; retry.
@@ -277,7 +287,7 @@ pg_start() {
 		fi
 		sleep 1
 	done
-	pg_pid >/dev/null || die "PostgreSQL started but its pid is not found in $lock"
+	pg_pid >/dev/null || die "PostgreSQL started but its pid is not in $PGDATA/postmaster.pid"
 	save_ports postgres "PG_PORT=$PG_PORT"
 	STATE[postgres]=started
 }
@@ -454,7 +464,7 @@ temporal_start() {
 temporal_ready() {
 	local addr=127.0.0.1:$TEMPORAL_PORT
 	[[ $("$TEMPORAL" operator cluster health --address "$addr" --command-timeout 5s) == *SERVING* ]] &&
-		"$TEMPORAL" operator namespace describe default --address "$addr" --command-timeout 5s >/dev/null
+		"$TEMPORAL" operator namespace describe -n default --address "$addr" --command-timeout 5s >/dev/null
 }
 
 temporal_wait() {
