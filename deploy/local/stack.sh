@@ -538,7 +538,7 @@ status_line() {
 	if [[ -n $2 ]]; then
 		printf '%-11s %-8s %-16s pid %-8s %s\n' "$1" "$state" "$3" "$2" "${4:-}"
 	else
-		printf '%-11s %-8s\n' "$1" stopped
+		printf '%-11s %s\n' "$1" stopped
 	fi
 }
 
