@@ -176,12 +176,10 @@ pg_paths() {
 		PG_OUTSIDE=${TMPDIR:-/tmp}/serialhub-$EUID-$key
 		PG_SUPERUSER=$(id -un)
 	fi
+	PG_OUTSIDE=$(readlink -m "$PG_OUTSIDE")
 	PG_SOCKET_DIR=$PG_OUTSIDE/socket
-	if [[ -L $DATA/pg ]]; then
-		PGDATA=$(readlink "$DATA/pg")
-	else
-		PGDATA=$DATA/pg
-	fi
+	# Resolved, symlinks and all, as PostgreSQL has it (see pg_lock_pid).
+	PGDATA=$(readlink -m "$DATA/pg")
 }
 
 # as_pg CMD... runs CMD as the user that owns the cluster, from / (the caller's working
@@ -200,22 +198,27 @@ pg_bin() {
 }
 
 # pg_pid prints the pid of our running postmaster. PostgreSQL keeps its own pid file
-# (postmaster.pid, pid on the first line); it is mirrored in $RUN/postgres.pid so that status
-# and down treat every server alike.
+# (postmaster.pid); it is mirrored in $RUN/postgres.pid so that status and down treat every
+# server alike.
 pg_pid() {
-	if [[ -s $PGDATA/postmaster.pid ]]; then
-		head -n 1 "$PGDATA/postmaster.pid" >"$RUN/postgres.pid"
-	fi
-	pid_of postgres "$PGDATA"
+	local pid
+	pid=$(pg_lock_pid "$PGDATA/postmaster.pid") || return 1
+	echo "$pid" >"$RUN/postgres.pid"
+	echo "$pid"
 }
 
 pg_init() {
+	local pid
 	[[ -s $PGDATA/PG_VERSION ]] && return 0
 	if [[ ! -e $DATA/pg ]] && ((EUID == 0)) && ! runuser -u postgres -- test -x "$DATA"; then
 		PGDATA=$PG_OUTSIDE/pg
 		ln -sfn "$PGDATA" "$DATA/pg"
 	fi
-	# A folder without PG_VERSION holds no usable cluster (say, an initdb that was cut off).
+	# What is there is no usable cluster (an initdb that was cut off), or the cluster of a data
+	# folder that was deleted (to start afresh): remove it, unless a server still runs on it.
+	if pid=$(pg_lock_pid "$PGDATA/postmaster.pid"); then
+		die "a PostgreSQL server (pid $pid) still runs on $PGDATA; stop it first"
+	fi
 	case $PGDATA in
 	"$DATA"/* | "$PG_OUTSIDE"/*) rm -rf "$PGDATA" ;;
 	*) [[ ! -e $PGDATA ]] || die "$PGDATA holds no PostgreSQL cluster; remove it or $DATA/pg" ;;
@@ -230,17 +233,16 @@ pg_init() {
 	echo "include_if_exists = 'serialhub.conf'" >>"$PGDATA/postgresql.conf"
 }
 
-# pg_clear_stale LOCKFILE removes a lock file of PostgreSQL whose pid (first line) is not one of
-# our server's processes: every process of a live server has the data folder as its working
-# directory. PostgreSQL would itself ignore a dead pid, but not a recycled one, nor a zombie.
-pg_clear_stale() {
+# pg_lock_pid LOCKFILE prints the pid in a lock file of PostgreSQL (first line) when it is a
+# process of a server running on $PGDATA: every such process has the data folder as working
+# directory. A lock file left by a killed server names a dead pid, a zombie, or a pid the kernel
+# has since given to another process; PostgreSQL itself would only see through the first.
+pg_lock_pid() {
 	local pid
-	[[ -s $1 ]] || return 0
+	[[ -s $1 ]] || return 1
 	pid=$(head -n 1 "$1")
-	if alive "$pid" && [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$PGDATA" ]]; then
-		return 0
-	fi
-	rm -f "$1"
+	alive "$pid" && [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$PGDATA" ]] || return 1
+	echo "$pid"
 }
 
 pg_start() {
@@ -269,10 +271,10 @@ pg_start() {
 	EOF
 	((EUID != 0)) || chown postgres:postgres "$PGDATA/serialhub.conf"
 
-	# A server killed with kill -9 leaves its lock files behind (postmaster.pid and one beside
-	# the socket), naming a dead pid or one the kernel has since given to another process.
+	# A server killed with kill -9 leaves its lock files behind: postmaster.pid and one beside
+	# the socket. We know no server of ours runs, so any such file is stale.
 	for lock in "$PGDATA/postmaster.pid" "$PG_SOCKET_DIR/.s.PGSQL.$PG_PORT.lock"; do
-		pg_clear_stale "$lock"
+		pg_lock_pid "$lock" >/dev/null || rm -f "$lock"
 	done
 	# The server inherits our redirection, so its log can be in a folder its user cannot open;
 	# not our lock (descriptor 9), which it would otherwise hold for its lifetime.
@@ -292,8 +294,8 @@ pg_start() {
 	STATE[postgres]=started
 }
 
-# pg_setup creates the role and database the hub uses, and (re)sets the role's password from
-# $DATA/secrets, so a cluster kept under /var/lib survives a deleted data folder.
+# pg_setup creates the role and database the hub uses, and sets the role's password from
+# $DATA/secrets on every up, so that the two never disagree.
 pg_setup() {
 	local pw
 	pw=$(secret pg_password)
@@ -525,6 +527,7 @@ cmd_up() {
 cmd_down() {
 	take_lock
 	pg_paths
+	pg_pid >/dev/null || true
 	# Shut-down signals: PostgreSQL's "fast" shutdown is SIGINT (SIGTERM would wait for every
 	# client to leave); the others stop cleanly on SIGTERM.
 	stop_pid temporal "$TEMPORAL_DB" TERM
