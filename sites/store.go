@@ -202,6 +202,14 @@ func (s *Store) Reject(ctx context.Context, id string, errs []string) error {
 	return nil
 }
 
+// MarkProcessed marks an applied document processed: its facts are in analytics too.
+func (s *Store) MarkProcessed(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, q.Get("MarkProcessed"), id); err != nil {
+		return fmt.Errorf("mark %s processed: %w", id, err)
+	}
+	return nil
+}
+
 // Pending lists documents acknowledged longer ago than age and not yet finished.
 func (s *Store) Pending(ctx context.Context, age time.Duration) ([]string, error) {
 	rows, err := s.pool.Query(ctx, q.Get("Pending"), fmt.Sprintf("%d seconds", int(age.Seconds())))
@@ -238,14 +246,14 @@ func (s *Store) Apply(ctx context.Context, receiptID, siteID string, events []Id
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
 
-	var status string
-	if err := tx.QueryRow(ctx, `SELECT status FROM documents WHERE receipt_id = $1 FOR UPDATE`, receiptID).Scan(&status); err != nil {
+	var applied bool
+	if err := tx.QueryRow(ctx, q.Get("LockForApply"), receiptID).Scan(&applied, &res.Events, &res.Serials); err != nil {
 		return res, fmt.Errorf("apply %s: lock document: %w", receiptID, err)
 	}
-	if status == string(domain.StatusProcessed) {
-		err := tx.QueryRow(ctx, `SELECT events, serials FROM documents WHERE receipt_id = $1`, receiptID).Scan(&res.Events, &res.Serials)
-		return res, err
+	if applied {
+		return res, nil
 	}
+	res = Applied{}
 
 	batch := &pgx.Batch{}
 	for i, ie := range events {
@@ -260,8 +268,8 @@ func (s *Store) Apply(ctx context.Context, receiptID, siteID string, events []Id
 		return res, fmt.Errorf("apply %s: %w", receiptID, err)
 	}
 	res.Events = len(events)
-	if _, err := tx.Exec(ctx, q.Get("MarkProcessed"), receiptID, res.Events, res.Serials); err != nil {
-		return res, fmt.Errorf("apply %s: mark processed: %w", receiptID, err)
+	if _, err := tx.Exec(ctx, q.Get("MarkApplied"), receiptID, res.Events, res.Serials); err != nil {
+		return res, fmt.Errorf("apply %s: mark applied: %w", receiptID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("apply %s: commit: %w", receiptID, err)

@@ -107,6 +107,9 @@ func TestApplyIsIdempotent(t *testing.T) {
 			t.Errorf("child row %+v: want parent %s, lot L1, GTIN 04012345000016", r, caseURI)
 		}
 	}
+	if err := s.MarkProcessed(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
 	got, err := s.Receipt(ctx, rec.ID)
 	if err != nil || got.Status != domain.StatusProcessed || got.Events != 3 {
 		t.Fatalf("receipt = %+v, %v", got, err)

@@ -24,9 +24,13 @@ UPDATE documents SET status = $2 WHERE receipt_id = $1 AND status NOT IN ('proce
 UPDATE documents SET status = 'rejected', errors = $2, processed_at = now()
 WHERE receipt_id = $1;
 
--- name: MarkProcessed
-UPDATE documents SET status = 'processed', events = $2, serials = $3, processed_at = now()
+-- name: MarkApplied
+UPDATE documents SET events = $2, serials = $3, applied_at = now()
 WHERE receipt_id = $1;
+
+-- name: MarkProcessed
+UPDATE documents SET status = 'processed', processed_at = now()
+WHERE receipt_id = $1 AND status <> 'rejected';
 
 -- name: Pending
 -- Documents acknowledged but whose workflow may never have started (the hub died between the
@@ -34,3 +38,8 @@ WHERE receipt_id = $1;
 SELECT receipt_id::text FROM documents
 WHERE status IN ('received', 'processing') AND received_at < now() - $1::interval
 ORDER BY received_at LIMIT 1000;
+
+-- name: LockForApply
+-- Taken at the start of the apply transaction: a concurrent or repeated apply waits here and
+-- then sees the work done.
+SELECT applied_at IS NOT NULL, events, serials FROM documents WHERE receipt_id = $1 FOR UPDATE;

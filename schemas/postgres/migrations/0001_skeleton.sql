@@ -38,7 +38,8 @@ CREATE TABLE documents (
     events        integer NOT NULL DEFAULT 0,
     serials       integer NOT NULL DEFAULT 0,
     received_at   timestamptz NOT NULL DEFAULT now(),
-    processed_at  timestamptz,
+    applied_at    timestamptz, -- events and serial states recorded
+    processed_at  timestamptz, -- and published to analytics: the receipt says processed
     UNIQUE (site_id, sha256)
 );
 CREATE INDEX documents_status ON documents (status, received_at) WHERE status IN ('received', 'processing');
