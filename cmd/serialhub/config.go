@@ -89,19 +89,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// findDataDir walks up from dir to the repository's deploy/local/data, or "".
+// findDataDir returns the repository's deploy/local/data above dir, or "".
 func findDataDir(dir string) string {
-	for {
-		p := filepath.Join(dir, "deploy", "local", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	root := findRepo(dir)
+	if root == "" {
+		return ""
 	}
+	d := filepath.Join(root, "deploy", "local", "data")
+	if st, err := os.Stat(d); err != nil || !st.IsDir() {
+		return ""
+	}
+	return d
 }
 
 // print writes the resolved configuration with secrets masked.

@@ -39,6 +39,7 @@ Server commands:
   serve          run the REST API
   worker         run the Temporal worker (ingest workflows)
   hub            run serve and worker in one process
+  dev            start the local stack, migrate, and run the hub in the foreground
   migrate        apply PostgreSQL and ClickHouse migrations
   bootstrap      ensure the local admin API key (DATA/admin.token) exists
   config         print the resolved configuration (secrets masked)
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHub(ctx, cfg, log, false, true)
 	case "hub":
 		return runHub(ctx, cfg, log, true, true)
+	case "dev":
+		return runDev(ctx, log, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg, stdout)
 	case "bootstrap":
