@@ -245,17 +245,22 @@ pg_lock_pid() {
 	echo "$pid"
 }
 
-pg_start() {
-	local pid lock i
+# pg_check finds our running server, or else picks the ports to start one on.
+pg_check() {
 	pg_paths
 	pg_bin
-	if pid=$(pg_pid); then
+	if pg_pid >/dev/null; then
 		load_ports postgres
 		STATE[postgres]=running
-		return 0
+	else
+		PG_PORT=$(pick_port SERIALHUB_PG_PORT 15432)
 	fi
+}
+
+pg_start() {
+	local lock i
+	[[ ${STATE[postgres]:-} != running ]] || return 0
 	pg_init
-	PG_PORT=$(pick_port SERIALHUB_PG_PORT 15432)
 	mkdir -p "$PG_SOCKET_DIR"
 	((EUID != 0)) || chown postgres:postgres "$PG_SOCKET_DIR"
 	cat >"$PGDATA/serialhub.conf" <<-EOF
@@ -321,17 +326,21 @@ CH_MARKER=--config-file=$CH_DIR/etc/config.xml
 CH_PORT=
 CH_HTTP_PORT=
 
-ch_start() {
-	local bin
+ch_check() {
 	if pid_of clickhouse "$CH_MARKER" >/dev/null; then
 		load_ports clickhouse
 		STATE[clickhouse]=running
-		return 0
+	else
+		CH_PORT=$(pick_port SERIALHUB_CH_PORT 19000)
+		CH_HTTP_PORT=$(pick_port SERIALHUB_CH_HTTP_PORT 18123)
 	fi
+}
+
+ch_start() {
+	local bin
+	[[ ${STATE[clickhouse]:-} != running ]] || return 0
 	bin=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
 	[[ -x $bin ]] || die "clickhouse-server not found; run: $0 install"
-	CH_PORT=$(pick_port SERIALHUB_CH_PORT 19000)
-	CH_HTTP_PORT=$(pick_port SERIALHUB_CH_HTTP_PORT 18123)
 	mkdir -p "$CH_DIR"/{etc,data,tmp,user_files,format_schemas}
 	ch_config >"$CH_DIR/etc/config.xml"
 	ch_users >"$CH_DIR/etc/users.xml"
@@ -443,15 +452,19 @@ TEMPORAL_DB=$DATA/temporal/temporal.db
 TEMPORAL_PORT=
 TEMPORAL_UI_PORT=
 
-temporal_start() {
+temporal_check() {
 	if pid_of temporal "$TEMPORAL_DB" >/dev/null; then
 		load_ports temporal
 		STATE[temporal]=running
-		return 0
+	else
+		TEMPORAL_PORT=$(pick_port SERIALHUB_TEMPORAL_PORT 17233)
+		TEMPORAL_UI_PORT=$(pick_port SERIALHUB_TEMPORAL_UI_PORT 18233)
 	fi
+}
+
+temporal_start() {
+	[[ ${STATE[temporal]:-} != running ]] || return 0
 	[[ -x $TEMPORAL ]] || die "$TEMPORAL not found; run: $0 install"
-	TEMPORAL_PORT=$(pick_port SERIALHUB_TEMPORAL_PORT 17233)
-	TEMPORAL_UI_PORT=$(pick_port SERIALHUB_TEMPORAL_UI_PORT 18233)
 	mkdir -p "$DATA/temporal"
 	# The "default" namespace is always created; its HTTP API and metrics ports are picked
 	# free at random and, like everything else, bound to --ip.
@@ -512,7 +525,11 @@ cmd_up() {
 	started=$(now_ms)
 	cmd_install
 	take_lock
-	# Start all three, then wait for each: the slow starts overlap.
+	# Find what runs and pick ports for the rest first, so that a port problem stops us
+	# before anything was started. Then start all, and wait for each: the slow starts overlap.
+	pg_check
+	ch_check
+	temporal_check
 	ch_start
 	temporal_start
 	pg_start
