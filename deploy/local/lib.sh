@@ -47,7 +47,7 @@ pid_of() {
 	[[ -s $file ]] || return 1
 	pid=$(<"$file")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
 	[[ $cmdline == *"$2"* ]] || return 1
 	echo "$pid"
 }
@@ -110,20 +110,41 @@ wait_for() {
 	deadline=$(($(now_ms) + secs * 1000))
 	while ! "$@" >/dev/null 2>&1; do
 		if ! pid_of "$name" "$marker" >/dev/null; then
-			echo "$name exited while starting; last lines of its log:" >&2
-			tail -n 30 "$log"* >&2
+			echo "$name exited while starting; its log:" >&2
+			last_run "$log"* >&2
 			exit 1
 		fi
 		if (($(now_ms) > deadline)); then
-			echo "$name did not answer within $secs s; last lines of its log:" >&2
-			tail -n 30 "$log"* >&2
+			echo "$name did not answer within $secs s; its log:" >&2
+			last_run "$log"* >&2
 			exit 1
 		fi
 		sleep 0.2
 	done
 }
 
+# last_run LOG... prints, for each LOG, its last 40 lines written since spawn last started a
+# process with it (the "=== ... starting:" line), or all of its last 40 lines.
+last_run() {
+	local log
+	for log in "$@"; do
+		[[ -s $log ]] || continue
+		echo "==> $log <=="
+		awk '/^=== .* starting: /{n = 0} {line[n++] = $0} END {for (i = (n > 40 ? n - 40 : 0); i < n; i++) print line[i]}' "$log"
+	done
+}
+
 # port_busy PORT succeeds when something accepts connections on 127.0.0.1:PORT.
 port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# take_lock NAME: one stack.sh (or hub.sh) at a time per data folder (make -j, two terminals).
+# The lock is held on descriptor 9 until the script exits; spawn keeps it from the servers.
+take_lock() {
+	exec 9>"$RUN/$1.lock"
+	if ! flock -n 9; then
+		echo "waiting for another $1 command on $DATA ..."
+		flock 9
+	fi
 }

@@ -489,15 +489,6 @@ temporal_wait() {
 # ---------------------------------------------------------------------------------------------
 # commands
 
-# take_lock: one up or down at a time per data folder (make -j, two terminals).
-take_lock() {
-	exec 9>"$RUN/stack.lock"
-	if ! flock -n 9; then
-		echo "waiting for another stack.sh on $DATA ..."
-		flock 9
-	fi
-}
-
 write_env() {
 	local pg_pw ch_pw
 	pg_pw=$(secret pg_password)
@@ -524,7 +515,7 @@ cmd_up() {
 	local started
 	started=$(now_ms)
 	cmd_install
-	take_lock
+	take_lock stack
 	# Find what runs and pick ports for the rest first, so that a port problem stops us
 	# before anything was started. Then start all, and wait for each: the slow starts overlap.
 	pg_check
@@ -542,7 +533,7 @@ cmd_up() {
 }
 
 cmd_down() {
-	take_lock
+	take_lock stack
 	pg_paths
 	pg_pid >/dev/null || true
 	# Shut-down signals: PostgreSQL's "fast" shutdown is SIGINT (SIGTERM would wait for every
