@@ -82,15 +82,12 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 	if err := conn.Exec(ctx, createMigrations); err != nil {
 		return nil, fmt.Errorf("clickhouse migrate: create schema_migrations: %w", err)
 	}
-	current, err := version(ctx, conn)
+	have, err := appliedVersions(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
 	var applied []int
-	for _, m := range Migrations() {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range migrate.Missing(Migrations(), have) {
 		for _, stmt := range migrate.Statements(m.SQL) {
 			if err := conn.Exec(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("clickhouse migrate %s: %w", m.Name, err)
@@ -118,24 +115,32 @@ func record(ctx context.Context, conn driver.Conn, v int, name string) error {
 	return b.Send()
 }
 
-func version(ctx context.Context, conn driver.Conn) (int, error) {
-	var v uint32
-	if err := conn.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("clickhouse: read schema version: %w", err)
+func appliedVersions(ctx context.Context, conn driver.Conn) (map[int]bool, error) {
+	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: read schema versions: %w", err)
 	}
-	return int(v), nil
+	defer rows.Close()
+	have := map[int]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("clickhouse: read schema versions: %w", err)
+		}
+		have[int(v)] = true
+	}
+	return have, rows.Err()
 }
 
 // CheckCurrent returns an error unless the database has every migration this binary knows.
 func CheckCurrent(ctx context.Context, conn driver.Conn) error {
-	want := migrate.Latest(Migrations())
-	have, err := version(ctx, conn)
+	have, err := appliedVersions(ctx, conn)
 	if err != nil {
-		have = 0
+		have = map[int]bool{}
 	}
-	if have < want {
+	if missing := migrate.Missing(Migrations(), have); len(missing) > 0 {
 		return domain.Errorf(domain.CodeUnavailable,
-			"ClickHouse schema is at version %d, this binary needs %d: run `serialhub migrate`", have, want)
+			"ClickHouse schema lacks migration %s (and %d more): run `serialhub migrate`", missing[0].Name, len(missing)-1)
 	}
 	return nil
 }

@@ -49,14 +49,6 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	return ms, nil
 }
 
-// Latest is the highest version in ms, or 0.
-func Latest(ms []Migration) int {
-	if len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].Version
-}
-
 // Statements splits a migration into single statements at semicolons that end a line, for
 // servers that take one statement per call (ClickHouse). Comment-only pieces are dropped.
 func Statements(sql string) []string {
@@ -72,6 +64,19 @@ func Statements(sql string) []string {
 		}
 		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(b.String()), ";")); s != "" {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Missing returns the migrations of ms whose versions are not in applied, in order. Applying
+// every missing version (not only those above the highest applied) keeps migrations written
+// in parallel from being skipped when a higher number landed first.
+func Missing(ms []Migration, applied map[int]bool) []Migration {
+	var out []Migration
+	for _, m := range ms {
+		if !applied[m.Version] {
+			out = append(out, m)
 		}
 	}
 	return out

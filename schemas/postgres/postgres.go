@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/serialhub/serialhub/schemas/domain"
@@ -63,15 +64,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, fmt.Errorf("postgres migrate: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return nil, fmt.Errorf("postgres migrate: read version: %w", err)
+	have, err := appliedVersions(ctx, conn.Conn())
+	if err != nil {
+		return nil, err
 	}
 	var applied []int
-	for _, m := range Migrations() {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range migrate.Missing(Migrations(), have) {
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			return applied, fmt.Errorf("postgres migrate %s: %w", m.Name, err)
@@ -94,16 +92,34 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 
 // CheckCurrent returns an error unless the database has every migration this binary knows.
 func CheckCurrent(ctx context.Context, pool *pgxpool.Pool) error {
-	want := migrate.Latest(Migrations())
-	var have int
-	err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		// The table is missing on a database never migrated.
-		have = 0
+		return fmt.Errorf("postgres: %w", err)
 	}
-	if have < want {
+	defer conn.Release()
+	have, err := appliedVersions(ctx, conn.Conn())
+	if err != nil {
+		have = map[int]bool{} // a database never migrated has no schema_migrations table
+	}
+	if missing := migrate.Missing(Migrations(), have); len(missing) > 0 {
 		return domain.Errorf(domain.CodeUnavailable,
-			"PostgreSQL schema is at version %d, this binary needs %d: run `serialhub migrate`", have, want)
+			"PostgreSQL schema lacks migration %s (and %d more): run `serialhub migrate`", missing[0].Name, len(missing)-1)
 	}
 	return nil
+}
+
+func appliedVersions(ctx context.Context, conn *pgx.Conn) (map[int]bool, error) {
+	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read schema versions: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read schema versions: %w", err)
+	}
+	have := map[int]bool{}
+	for _, v := range vs {
+		have[int(v)] = true
+	}
+	return have, nil
 }
