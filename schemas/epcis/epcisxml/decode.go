@@ -32,6 +32,7 @@ const bufSize = 64 << 10
 type Decoder struct {
 	lim epcis.Limits
 	cr  *countReader
+	br  *bufio.Reader
 	x   *xml.Decoder
 
 	// ns is the stack of namespace bindings in scope; marks[i] is len(ns) before the
@@ -74,10 +75,11 @@ func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
 		lim.MaxTotalBytes = epcis.DefaultLimits.MaxTotalBytes
 	}
 	cr := &countReader{r: r, total: lim.MaxTotalBytes}
-	x := xml.NewDecoder(bufio.NewReaderSize(cr, bufSize))
+	br := bufio.NewReaderSize(cr, bufSize)
+	x := xml.NewDecoder(br)
 	x.Strict = true
 	x.CharsetReader = charsetReader
-	d := &Decoder{lim: lim, cr: cr, x: x, curEvent: -1}
+	d := &Decoder{lim: lim, cr: cr, br: br, x: x, curEvent: -1}
 	d.setBudget(0)
 	return d
 }
@@ -452,6 +454,10 @@ func attr(se xml.StartElement, local string) (string, bool) {
 
 func (d *Decoder) readPrologue() error {
 	d.doc = &epcis.Document{}
+	// encoding/xml does not skip a byte-order mark; Windows tools write one.
+	if b, err := d.br.Peek(3); err == nil && string(b) == "\xEF\xBB\xBF" {
+		d.br.Discard(3)
+	}
 	var root xml.StartElement
 	for {
 		t, err := d.tok()
@@ -486,25 +492,49 @@ func (d *Decoder) readPrologue() error {
 	case epcis.NSEPCIS20, nsQuery20, nsMasterData20:
 		d.version = epcis.Version20
 	case "":
-		if isEventType(root.Name.Local) {
-			// A bare event (the openepcis Capture/Events files): a one-event document.
+	default:
+		return d.fail("", "root element <%s> is not an EPCIS document (namespace %q)", root.Name.Local, root.Name.Space)
+	}
+	if isEPCIS(root.Name) && isEventType(root.Name.Local) {
+		// A bare event (the openepcis Capture/Events files): a one-event document.
+		if d.version == "" {
 			d.version = epcis.Version20
 			if strings.HasPrefix(sv, "1") {
 				d.version = epcis.Version12
 			}
-			doc.SchemaVersion = d.version
-			r := root
-			d.bare = &r
-			d.state = stEvents
-			return nil
 		}
-		fallthrough
-	default:
+		doc.SchemaVersion = d.version
+		r := root
+		d.bare = &r
+		d.state = stEvents
+		return nil
+	}
+	if d.version == "" {
 		return d.fail("", "root element <%s> is not an EPCIS document (namespace %q)", root.Name.Local, root.Name.Space)
 	}
 	doc.SchemaVersion = d.version
 	switch root.Name.Local {
 	case "EPCISDocument", "EPCISQueryDocument", "EPCISMasterDataDocument":
+	case "EPCISCaptureJob", "EPCISException":
+		// Answers of the EPCIS 2.0 capture interface: valid EPCIS XML without events.
+		// Their content is kept as extensions.
+		for {
+			t, err := d.tok()
+			if err != nil {
+				return err
+			}
+			switch t := t.(type) {
+			case xml.StartElement:
+				el, err := d.element(t)
+				if err != nil {
+					return err
+				}
+				doc.Extensions = append(doc.Extensions, el)
+			case xml.EndElement:
+				d.state = stTail
+				return nil
+			}
+		}
 	default:
 		return d.fail("", "root element <%s> is not an EPCIS document", root.Name.Local)
 	}
@@ -537,6 +567,12 @@ func (d *Decoder) readPrologue() error {
 				if err := d.docExtension(); err != nil {
 					return err
 				}
+			case isEPCIS(t.Name) && (t.Name.Local == "resultsBody" || t.Name.Local == "QueryResults" || t.Name.Local == "queryName"):
+				// Query results written without EPCISBody (seen in the wild).
+				found, err := d.bodyChild(t, new(bool))
+				if err != nil || found {
+					return err
+				}
 			case isEPCIS(t.Name):
 				return d.fail(t.Name.Local, "unexpected element <%s> in <%s>", t.Name.Local, root.Name.Local)
 			default:
@@ -554,41 +590,11 @@ func (d *Decoder) readPrologue() error {
 // body reads EPCISBody up to the EventList (found=true) or to its end.
 func (d *Decoder) body() (found bool, err error) {
 	err = d.children("EPCISBody", func(se xml.StartElement) error {
-		if found {
-			// Unreachable: children stops being called once the list is found.
-			return nil
-		}
-		if !isEPCIS(se.Name) && se.Name.Space != nsQuery20 && se.Name.Space != nsQuery12 {
-			el, err := d.element(se)
-			d.doc.Extensions = append(d.doc.Extensions, el)
-			return err
-		}
-		switch se.Name.Local {
-		case "EventList":
-			found = true
-			d.listDepth = d.depth
-			d.state = stEvents
+		f, err := d.bodyChild(se, &found)
+		if f && err == nil {
 			return errFound
-		case "QueryResults", "resultsBody":
-			f, err := d.body()
-			if f {
-				found = true
-				return errFound
-			}
-			return err
-		case "VocabularyList":
-			return d.vocabularyList()
-		case "queryName", "subscriptionID":
-			_, err := d.text(se.Name.Local)
-			return err
-		case "Poll":
-			return d.poll()
-		case "extension":
-			return d.docExtension()
 		}
-		// Other query messages (GetQueryNames, ImplementationException ...) carry no
-		// events; they are accepted and ignored.
-		return d.skip()
+		return err
 	})
 	if err == errFound {
 		return true, nil
@@ -596,11 +602,51 @@ func (d *Decoder) body() (found bool, err error) {
 	return false, err
 }
 
+// bodyChild reads one child of EPCISBody (or of query results); found reports that it
+// was, or contained, the EventList, on whose start the decoder now stands.
+func (d *Decoder) bodyChild(se xml.StartElement, found *bool) (bool, error) {
+	if !isEPCIS(se.Name) && se.Name.Space != nsQuery20 && se.Name.Space != nsQuery12 {
+		el, err := d.element(se)
+		d.doc.Extensions = append(d.doc.Extensions, el)
+		return false, err
+	}
+	switch se.Name.Local {
+	case "EventList":
+		*found = true
+		d.listDepth = d.depth
+		d.state = stEvents
+		return true, nil
+	case "QueryResults", "resultsBody":
+		f, err := d.body()
+		*found = f
+		return f, err
+	case "VocabularyList":
+		return false, d.vocabularyList()
+	case "queryName", "subscriptionID":
+		_, err := d.text(se.Name.Local)
+		return false, err
+	case "Poll":
+		return false, d.poll()
+	case "extension":
+		return false, d.docExtension()
+	}
+	// Other query messages (GetQueryNames, ImplementationException ...) carry no
+	// events; they are accepted and ignored.
+	return false, d.skip()
+}
+
 var errFound = errors.New("found")
 
-// poll checks a query request: each param needs a name and a value.
+// poll checks a query request: it needs a queryName, each param a name and a value.
 func (d *Decoder) poll() error {
-	return d.children("Poll", func(se xml.StartElement) error {
+	line := d.line()
+	hasName := false
+	err := d.children("Poll", func(se xml.StartElement) error {
+		if se.Name.Local == "queryName" {
+			s, err := d.text("Poll/queryName")
+			hasName = s != ""
+			return err
+		}
 		if se.Name.Local != "params" {
 			return d.skip()
 		}
@@ -631,6 +677,10 @@ func (d *Decoder) poll() error {
 			return nil
 		})
 	})
+	if err == nil && !hasName {
+		err = d.failAt(line, "Poll/queryName", "Poll without queryName")
+	}
+	return err
 }
 
 // docExtension reads the document's or body's <extension>. The Encoder stores 1.2 master

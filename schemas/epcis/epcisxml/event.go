@@ -81,7 +81,7 @@ func (d *Decoder) event(se xml.StartElement) (*epcis.Event, error) {
 	ev := &epcis.Event{Type: epcis.EventType(se.Name.Local), Pos: epcis.Position{Index: d.index, Line: d.line()}}
 	d.index++
 	var st eventState
-	if err := d.eventFields(ev, &st, se.Name.Local); err != nil {
+	if err := d.eventFields(ev, &st, se.Name.Local, 0); err != nil {
 		return nil, err
 	}
 	line := ev.Pos.Line
@@ -117,14 +117,28 @@ func (d *Decoder) event(se xml.StartElement) (*epcis.Event, error) {
 	return ev, nil
 }
 
-// eventFields reads the children of an event or of one of its extension wrappers.
-func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string) error {
+// eventFields reads the children of an event (nest 0) or of one of its extension
+// wrappers (nest 1 and deeper).
+func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string, nest int) error {
 	last, lastName := 0, ""
+	// In EPCIS 1.2, what lies inside extension/extension (and AssociationEvent as a
+	// whole) is matched by a lax wildcard: the XSD imposes no order there.
+	ordered := d.version != epcis.Version12 || (nest < 2 && ev.Type != epcis.AssociationEvent)
 	return d.children(container, func(se xml.StartElement) error {
 		if !isEPCIS(se.Name) {
 			el, err := d.element(se)
+			if err != nil {
+				return err
+			}
+			if el.Name.Space == nsLegacy && el.Name.Local == legacyLocal {
+				// Unqualified extensions carried through EPCIS 2.0 by the Encoder.
+				for _, c := range el.Children {
+					ev.Extensions = append(ev.Extensions, stripNS(c, nsLegacy))
+				}
+				return nil
+			}
 			ev.Extensions = append(ev.Extensions, el)
-			return err
+			return nil
 		}
 		local := se.Name.Local
 		r := rank(ev.Type, local)
@@ -138,9 +152,15 @@ func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string)
 			if isField(local) || local == "action" {
 				return d.fail(local, "<%s> is not a field of %s", local, ev.Type)
 			}
-			return d.fail(local, "unknown element <%s> in %s", local, ev.Type)
+			if nest == 0 {
+				return d.fail(local, "unknown element <%s> in %s", local, ev.Type)
+			}
+			// EPCIS 1.2 admits unqualified elements in its extension wrappers.
+			el, err := d.element(se)
+			ev.Extensions = append(ev.Extensions, el)
+			return err
 		}
-		if r < last || (r == last && local != "certificationInfo") {
+		if ordered && (r < last || (r == last && local != "certificationInfo")) {
 			if r == last {
 				return d.fail(local, "<%s> given twice", local)
 			}
@@ -148,7 +168,7 @@ func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string)
 		}
 		last, lastName = r, local
 		if r == rankBaseExtension || r == rankExtension {
-			return d.eventFields(ev, st, local)
+			return d.eventFields(ev, st, local, nest+1)
 		}
 		if st.seen&(1<<r) != 0 && local != "certificationInfo" {
 			return d.fail(local, "<%s> given twice", local)
@@ -265,9 +285,18 @@ func (d *Decoder) field(ev *epcis.Event, st *eventState, se xml.StartElement) er
 		})
 	case "ilmd":
 		err = d.children(local, func(se xml.StartElement) error {
+			line := d.line()
 			el, err := d.element(se)
+			if err != nil {
+				return err
+			}
+			// The hub recalls by lot and expiry: a malformed expiry date is refused
+			// rather than stored as text nobody can compare.
+			if el.Name.Space == epcis.NSCBVMDA && el.Name.Local == "itemExpirationDate" && !isDate(el.Text) {
+				return d.failAt(line, "ilmd/cbvmda:itemExpirationDate", "%q is not a date (want YYYY-MM-DD)", clip(el.Text))
+			}
 			ev.ILMD = append(ev.ILMD, el)
-			return err
+			return nil
 		})
 	default:
 		return d.fail(local, "unknown element <%s>", local)
@@ -499,7 +528,16 @@ func (d *Decoder) errorDeclaration() (*epcis.ErrorDeclaration, error) {
 func (d *Decoder) sensorElement() (epcis.SensorElement, error) {
 	var s epcis.SensorElement
 	err := d.children("sensorElement", func(se xml.StartElement) error {
-		if !isEPCIS(se.Name) || se.Name.Local == "extension" {
+		if isEPCIS(se.Name) && se.Name.Local == "extension" {
+			// Its content is kept flat; the Encoder wraps unqualified elements in
+			// <extension> again.
+			return d.children("sensorElement/extension", func(se xml.StartElement) error {
+				el, err := d.element(se)
+				s.Extensions = append(s.Extensions, el)
+				return err
+			})
+		}
+		if !isEPCIS(se.Name) {
 			el, err := d.element(se)
 			s.Extensions = append(s.Extensions, el)
 			return err
@@ -520,7 +558,11 @@ func (d *Decoder) sensorElement() (epcis.SensorElement, error) {
 			s.Reports = append(s.Reports, r)
 			return d.skip()
 		}
-		return d.fail("sensorElement", "unknown element <%s> in sensorElement", se.Name.Local)
+		// EPCIS 1.2 carries sensor data in lax wildcards, where anything goes (GS1's
+		// own example misspells sensorMetaData): keep what is not understood.
+		el, err := d.element(se)
+		s.Extensions = append(s.Extensions, el)
+		return err
 	})
 	return s, err
 }
@@ -655,4 +697,25 @@ func (d *Decoder) sensorReport(se xml.StartElement) (epcis.SensorReport, error) 
 		}
 	}
 	return r, nil
+}
+
+// stripNS moves an element tree written in the default namespace uri back to no namespace.
+func stripNS(el epcis.Element, uri string) epcis.Element {
+	if el.Name.Space == uri {
+		el.Name = epcis.Name{Local: el.Name.Local}
+	}
+	for i := range el.Children {
+		el.Children[i] = stripNS(el.Children[i], uri)
+	}
+	return el
+}
+
+// isDate reports whether s is an xsd:date without time-zone (YYYY-MM-DD), as CBV
+// prescribes for itemExpirationDate.
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	_, _, err := parseDateTime(s+"T00:00:00Z", time.UTC)
+	return err == nil
 }
