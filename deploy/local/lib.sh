@@ -39,7 +39,7 @@ since() {
 }
 
 # pid_of NAME MARKER prints the pid recorded in $RUN/NAME.pid when that process is alive and its
-# command line contains MARKER. The marker (a path of this data folder) makes sure a pid that
+# command line contains MARKER. The marker (a path in this clone) makes sure that a pid that
 # the kernel recycled for an unrelated process, or a server of another clone, is never taken
 # for ours. A zombie has an empty command line, so it counts as dead.
 pid_of() {

@@ -22,7 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(postgresql clickhouse-server clickhouse-client libxml2-utils xmlsec1 curl)
-# v1.5.1 is the last Temporal CLI that `go install` can build (later ones use replace directives).
+# v1.5.1 is the last Temporal CLI that `go install pkg@version` can build; later ones cannot.
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal@v1.5.1
 STATICCHECK_PKG=honnef.co/go/tools/cmd/staticcheck@latest
 TEMPORAL=$CACHE/bin/temporal
