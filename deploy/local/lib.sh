@@ -17,9 +17,15 @@ LOGS=$DATA/logs
 ENV_FILE=$DATA/env
 mkdir -p "$RUN" "$LOGS"
 
+# go and the Temporal CLI fail without a home folder; some CI runners start with no HOME.
+if [[ -z ${HOME:-} ]]; then
+	HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+	export HOME
+fi
+
 # Tools we build (Temporal CLI, staticcheck) live outside the clone so that a fresh clone on
 # the same machine does not rebuild them.
-CACHE=${SERIALHUB_CACHE:-${HOME:-/root}/.cache/serialhub}
+CACHE=${SERIALHUB_CACHE:-$HOME/.cache/serialhub}
 
 die() {
 	echo "${0##*/}: $*" >&2

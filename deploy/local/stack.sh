@@ -61,9 +61,10 @@ install_apt() {
 				>/usr/sbin/policy-rc.d
 			chmod 755 /usr/sbin/policy-rc.d
 		fi
+		# (Chained with &&: set -e does not apply inside an `if` condition.)
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+		apt-get update -qq &&
+			apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
 	) >>"$INSTALL_LOG" 2>&1; then
 		tail -n 20 "$INSTALL_LOG" >&2
 		die "apt-get install failed; see $INSTALL_LOG"
