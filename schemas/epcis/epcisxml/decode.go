@@ -74,7 +74,8 @@ func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
 	if lim.MaxTotalBytes <= 0 {
 		lim.MaxTotalBytes = epcis.DefaultLimits.MaxTotalBytes
 	}
-	cr := &countReader{r: r, total: lim.MaxTotalBytes}
+	cr := &countReader{r: r, total: lim.MaxTotalBytes,
+		what: fmt.Sprintf("event or header element larger than MaxEventBytes (%d bytes)", lim.MaxEventBytes)}
 	br := bufio.NewReaderSize(cr, bufSize)
 	x := xml.NewDecoder(br)
 	x.Strict = true
@@ -155,12 +156,14 @@ type countReader struct {
 
 func (c *countReader) Read(p []byte) (int, error) {
 	lim := c.total
-	what := fmt.Sprintf("document larger than MaxTotalBytes (%d bytes)", c.total)
 	if c.budget > 0 && c.budget < lim {
-		lim, what = c.budget, c.what
+		lim = c.budget
 	}
 	if c.n >= lim {
-		return 0, &errLimit{what}
+		if lim == c.total {
+			return 0, &errLimit{fmt.Sprintf("document larger than MaxTotalBytes (%d bytes)", c.total)}
+		}
+		return 0, &errLimit{c.what}
 	}
 	if int64(len(p)) > lim-c.n {
 		p = p[:lim-c.n]
@@ -170,14 +173,10 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// setBudget lets the parser read MaxEventBytes beyond off (plus the read-ahead).
+// setBudget lets the parser read MaxEventBytes beyond off (plus the read-ahead): an event,
+// and outside events any one element, must fit in MaxEventBytes.
 func (d *Decoder) setBudget(off int64) {
 	d.cr.budget = off + d.lim.MaxEventBytes + bufSize
-	if d.curEvent >= 0 {
-		d.cr.what = fmt.Sprintf("event larger than MaxEventBytes (%d bytes)", d.lim.MaxEventBytes)
-	} else {
-		d.cr.what = fmt.Sprintf("header or element larger than MaxEventBytes (%d bytes)", d.lim.MaxEventBytes)
-	}
 }
 
 func charsetReader(label string, r io.Reader) (io.Reader, error) {
