@@ -8,14 +8,17 @@
 #   deploy/local/hub.sh status         one line per process
 #
 # The processes get the settings in deploy/local/data/env, log to data/logs/serve.log and
-# worker.log, and have pid files in data/run/. SERIALHUB_HTTP_PORT defaults to 18080.
+# worker.log, and have pid files in data/run/.
+#
+# SERIALHUB_HTTP_PORT: the API's port. When it is not set and 18080 is taken (say, by the hub of
+# another clone), the next free port is used. Either way the port is written to
+# deploy/local/data/env as SERIALHUB_HTTP_PORT, so that the CLI, the demo and the tests reach
+# this hub and no other.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HTTP_PORT=${SERIALHUB_HTTP_PORT:-18080}
-READY_URL=http://127.0.0.1:$HTTP_PORT/readyz
 READY_TIMEOUT=60
 # The binary a running hub was started from, so that stop and status need no argument.
 BINARY_FILE=$RUN/hub.binary
@@ -39,6 +42,16 @@ ready() {
 	[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$READY_URL") == 200 ]]
 }
 
+# set_env_port PORT writes SERIALHUB_HTTP_PORT=PORT into the env file (in place of an older one).
+set_env_port() {
+	{
+		grep -v '^SERIALHUB_HTTP_PORT=' "$ENV_FILE" || true
+		echo "SERIALHUB_HTTP_PORT=$1"
+	} >"$ENV_FILE.new"
+	chmod 600 "$ENV_FILE.new"
+	mv "$ENV_FILE.new" "$ENV_FILE"
+}
+
 # fail MESSAGE prints MESSAGE and both logs of this start, stops what was started, and exits.
 fail() {
 	echo "hub: $1" >&2
@@ -48,7 +61,7 @@ fail() {
 }
 
 cmd_start() {
-	local started role deadline
+	local started role deadline port
 	[[ -n ${BINARY:-} ]] || die "usage: $0 start BINARY"
 	[[ -x $BINARY ]] || die "$BINARY: not an executable file (make build?)"
 	[[ -f $ENV_FILE ]] || die "$ENV_FILE missing: run deploy/local/stack.sh up first"
@@ -57,7 +70,9 @@ cmd_start() {
 
 	# A running hub may be of an older build: always start afresh.
 	cmd_stop
-	! port_busy "$HTTP_PORT" || die "port $HTTP_PORT is in use by another process; set SERIALHUB_HTTP_PORT"
+	port=$(pick_port SERIALHUB_HTTP_PORT 18080)
+	READY_URL=http://127.0.0.1:$port/readyz
+	set_env_port "$port"
 
 	echo "$BINARY" >"$BINARY_FILE"
 	for role in serve worker; do
@@ -81,14 +96,16 @@ cmd_start() {
 		sleep 0.2
 	done
 	cmd_status
-	echo "hub: ready at http://127.0.0.1:$HTTP_PORT in $(since "$started"); logs in $LOGS"
+	echo "hub: ready at http://127.0.0.1:$port in $(since "$started"); logs in $LOGS"
 }
 
 cmd_status() {
-	local role pid
+	local role pid url=""
+	url=http://127.0.0.1:$(grep -s '^SERIALHUB_HTTP_PORT=' "$ENV_FILE" | cut -d= -f2 || true)
 	for role in serve worker; do
 		if pid=$(pid_of "$role" "$(marker "$role")"); then
-			printf '%-11s %-8s pid %-8s %s\n' "$role" running "$pid" "$(cat "$BINARY_FILE")"
+			[[ $role == serve ]] || url=""
+			printf '%-11s %-8s %-23s pid %-8s %s\n' "$role" running "$url" "$pid" "$(cat "$BINARY_FILE")"
 		else
 			printf '%-11s %s\n' "$role" stopped
 		fi

@@ -145,6 +145,25 @@ port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# pick_port VAR DEFAULT prints the port to start a server on: VAR's value if set (it must be
+# free), else DEFAULT, or the next free port above it when something else holds it.
+pick_port() {
+	local var=$1 default=$2 p
+	if [[ -n ${!var:-} ]]; then
+		! port_busy "${!var}" || die "$var=${!var}: that port is in use by another process"
+		echo "${!var}"
+		return
+	fi
+	for ((p = default; p < default + 100; p++)); do
+		if ! port_busy "$p"; then
+			((p == default)) || echo "note: port $default is taken, using $p (set $var to choose)" >&2
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port in $default-$((default + 99)); set $var"
+}
+
 # take_lock NAME: one stack.sh (or hub.sh) at a time per data folder (make -j, two terminals).
 # The lock is held on descriptor 9 until the script exits; spawn keeps it from the servers.
 take_lock() {

@@ -123,25 +123,6 @@ secret() {
 	cat "$file"
 }
 
-# pick_port VAR DEFAULT prints the port to start a server on: VAR's value if set (it must be
-# free), else DEFAULT, or the next free port above it when something else holds it.
-pick_port() {
-	local var=$1 default=$2 p
-	if [[ -n ${!var:-} ]]; then
-		! port_busy "${!var}" || die "$var=${!var}: that port is in use by another process"
-		echo "${!var}"
-		return
-	fi
-	for ((p = default; p < default + 100; p++)); do
-		if ! port_busy "$p"; then
-			((p == default)) || echo "note: port $default is taken, using $p (set $var to choose)" >&2
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port in $default-$((default + 99)); set $var"
-}
-
 # The ports a server was started with are kept beside its pid file, so that a later `up` or
 # `status` reports the ports it really listens on, whatever the environment says now.
 save_ports() { # save_ports NAME KEY=VALUE...
@@ -509,6 +490,8 @@ write_env() {
 		SERIALHUB_TEMPORAL_NAMESPACE=default
 		SERIALHUB_TEMPORAL_UI=http://127.0.0.1:$TEMPORAL_UI_PORT
 	EOF
+	# hub.sh adds the port the hub listens on (see there): keep it.
+	grep -s '^SERIALHUB_HTTP_PORT=' "$ENV_FILE" >>"$ENV_FILE.new" || true
 	mv "$ENV_FILE.new" "$ENV_FILE"
 }
 
