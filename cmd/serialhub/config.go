@@ -65,6 +65,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			*s.dst = v
 		}
 	}
+	// The stack scripts may move the hub to another free port and record it in the env file.
+	if getenv("SERIALHUB_HTTP_ADDR") == "" && getenv("SERIALHUB_HTTP_PORT") != "" {
+		c.HTTPAddr = "127.0.0.1:" + getenv("SERIALHUB_HTTP_PORT")
+	}
 	c.MaxDocumentBytes = 256 << 20
 	if v := getenv("SERIALHUB_MAX_DOCUMENT_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -39,6 +39,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	}{
 		{"defaults", map[string]string{}, func(c Config) bool { return c.HTTPAddr == "127.0.0.1:18080" && c.URL == "http://127.0.0.1:18080" }, false},
 		{"url follows addr", map[string]string{"SERIALHUB_HTTP_ADDR": "127.0.0.1:9"}, func(c Config) bool { return c.URL == "http://127.0.0.1:9" }, false},
+		{"port from the stack", map[string]string{"SERIALHUB_HTTP_PORT": "18081"}, func(c Config) bool { return c.HTTPAddr == "127.0.0.1:18081" }, false},
 		{"bad size", map[string]string{"SERIALHUB_MAX_DOCUMENT_BYTES": "lots"}, nil, true},
 	}
 	for _, tt := range tests {
