@@ -671,7 +671,7 @@ func vocabularyElement(ep *eventParser) epcis.VocabularyElement {
 				ve.Attributes = append(ve.Attributes, attribute(ep))
 			}
 		case "children":
-			ve.Children = p.strList(false, checkURI)
+			ve.Children = p.strList(false, false, checkURI)
 		default:
 			p.fail("is not a field of a vocabulary element (id, attributes, children)")
 		}

@@ -449,19 +449,19 @@ func (e *Encoder) appendEvent(b []byte, ev *epcis.Event) ([]byte, error) {
 	if ev.Type != epcis.ObjectEvent && ev.Type != epcis.TransformationEvent {
 		b = appendOptString(b, "parentID", ev.ParentID)
 	}
+	// An empty but present (non-nil) EPC list is kept: it can be what makes an event valid.
 	switch {
 	case isParent:
-		b = appendStrings(b, "childEPCs", ev.EPCList, false)
+		b = appendStrings(b, "childEPCs", ev.EPCList, ev.EPCList != nil)
 		b = appendQuantities(b, "childQuantityList", ev.QuantityList)
 	case ev.Type == epcis.TransformationEvent:
-		b = appendStrings(b, "inputEPCList", ev.InputEPCList, false)
+		b = appendStrings(b, "inputEPCList", ev.InputEPCList, ev.InputEPCList != nil)
 		b = appendQuantities(b, "inputQuantityList", ev.InputQuantityList)
-		b = appendStrings(b, "outputEPCList", ev.OutputEPCList, false)
+		b = appendStrings(b, "outputEPCList", ev.OutputEPCList, ev.OutputEPCList != nil)
 		b = appendQuantities(b, "outputQuantityList", ev.OutputQuantityList)
 		b = appendOptString(b, "transformationID", ev.TransformationID)
 	default:
-		// An ObjectEvent keeps an empty epcList when it has nothing else to identify.
-		b = appendStrings(b, "epcList", ev.EPCList, ev.Type == epcis.ObjectEvent && len(ev.QuantityList) == 0 && ev.EPCList != nil)
+		b = appendStrings(b, "epcList", ev.EPCList, ev.EPCList != nil)
 		b = appendQuantities(b, "quantityList", ev.QuantityList)
 	}
 	if ev.Type != epcis.TransformationEvent {

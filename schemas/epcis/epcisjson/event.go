@@ -2,6 +2,7 @@ package epcisjson
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"time"
 
@@ -130,25 +131,25 @@ func (ep *eventParser) parse(raw []byte, index int) (*epcis.Event, error) {
 		case "eventID":
 			e.EventID = ep.uri()
 		case "certificationInfo":
-			e.CertificationInfo = p.strList(true, checkURI)
+			e.CertificationInfo = p.strList(true, false, checkURI)
 		case "errorDeclaration":
 			e.ErrorDeclaration = ep.errorDeclaration()
 		case "parentID":
 			e.ParentID = ep.uri()
 		case "epcList", "childEPCs":
-			e.EPCList = p.strList(false, checkURI)
+			e.EPCList = p.strList(false, true, checkURI)
 			seen.epcs = true
 		case "quantityList", "childQuantityList":
 			e.QuantityList = ep.quantities()
 			seen.qtys = true
 		case "inputEPCList":
-			e.InputEPCList = p.strList(false, checkURI)
+			e.InputEPCList = p.strList(false, true, checkURI)
 			seen.epcs = true
 		case "inputQuantityList":
 			e.InputQuantityList = ep.quantities()
 			seen.qtys = true
 		case "outputEPCList":
-			e.OutputEPCList = p.strList(false, checkURI)
+			e.OutputEPCList = p.strList(false, true, checkURI)
 			seen.epcs = true
 		case "outputQuantityList":
 			e.OutputQuantityList = ep.quantities()
@@ -286,8 +287,75 @@ func (ep *eventParser) time() (time.Time, bool) {
 	return t, true
 }
 
+var (
+	errYear  = errors.New("year out of range")
+	errShape = errors.New("not RFC 3339")
+)
+
+// parseTime parses an RFC 3339 date-time. Years must stay within 0001..9999 also in UTC,
+// where every binding (and the event hash) renders times.
 func parseTime(s string) (time.Time, error) {
-	return time.Parse(time.RFC3339Nano, s)
+	if !rfc3339Shape(s) { // time.Parse is laxer (one-digit hours, a comma before the fraction)
+		return time.Time{}, errShape
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return t, err
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return t, errYear
+	}
+	return t, nil
+}
+
+// rfc3339Shape checks the layout YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM).
+func rfc3339Shape(s string) bool {
+	const layout = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(layout)+1 {
+		return false
+	}
+	for i := 0; i < len(layout); i++ {
+		c := s[i]
+		switch layout[i] {
+		case 'd':
+			if c < '0' || c > '9' {
+				return false
+			}
+		case 'T':
+			if c != 'T' && c != 't' {
+				return false
+			}
+		default:
+			if c != layout[i] {
+				return false
+			}
+		}
+	}
+	rest := s[len(layout):]
+	if rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 1 {
+			return false
+		}
+		rest = rest[i:]
+	}
+	if rest == "Z" || rest == "z" {
+		return true
+	}
+	return len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+		isDigits(rest[1:3]) && isDigits(rest[4:6])
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func validTZOffset(s string) bool {
@@ -449,7 +517,7 @@ func (ep *eventParser) errorDeclaration() *epcis.ErrorDeclaration {
 		case "reason":
 			d.Reason = ep.vocab(epcis.VocabErrorReason)
 		case "correctiveEventIDs":
-			d.CorrectiveEventIDs = p.strList(false, checkURI)
+			d.CorrectiveEventIDs = p.strList(false, false, checkURI)
 		default:
 			d.Extensions = ep.extension(d.Extensions)
 		}
@@ -475,9 +543,9 @@ func (ep *eventParser) persistentDisposition() *epcis.PersistentDisposition {
 	for p.more() {
 		switch string(p.key) {
 		case "set":
-			pd.Set = p.strList(false, check)
+			pd.Set = p.strList(false, false, check)
 		case "unset":
-			pd.Unset = p.strList(false, check)
+			pd.Unset = p.strList(false, false, check)
 		default:
 			p.fail("is not a field of persistentDisposition (set, unset)")
 		}
@@ -768,6 +836,11 @@ func (ep *eventParser) attr(into []epcis.Attr) []epcis.Attr {
 	default:
 		v, _ = p.number()
 	}
+	for _, a := range into {
+		if a.Name.Local == name.Local && a.Name.Space == name.Space && (name.Space != "" || a.Name.Prefix == name.Prefix) {
+			p.fail("duplicate field")
+		}
+	}
 	return append(into, epcis.Attr{Name: name, Value: v})
 }
 
@@ -787,7 +860,23 @@ func (ep *eventParser) extension(into []epcis.Element) []epcis.Element {
 		p.fail("%s", msg)
 		return into
 	}
+	if hasElement(into, name) {
+		p.fail("duplicate field")
+		return into
+	}
 	return ep.elementValue(into, name, false)
+}
+
+// hasElement reports whether els has an element named n. JSON objects should not repeat a
+// key; when one does, the meaning is undefined, so it is rejected rather than guessed.
+func hasElement(els []epcis.Element, n epcis.Name) bool {
+	for i := range els {
+		m := els[i].Name
+		if m.Local == n.Local && m.Space == n.Space && (n.Space != "" || m.Prefix == n.Prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (ep *eventParser) elementValue(into []epcis.Element, name epcis.Name, inArray bool) []epcis.Element {
@@ -827,14 +916,19 @@ func (ep *eventParser) elementValue(into []epcis.Element, name epcis.Name, inArr
 			case strings.HasPrefix(key, "@"):
 				s, _ := p.str()
 				el.Attrs = append(el.Attrs, epcis.Attr{Name: epcis.Name{Local: key}, Value: s})
-			case strings.IndexByte(key, ':') < 0:
-				// A plain key inside a user object: an element without namespace, as XML
-				// extensions may contain.
-				el.Children = ep.elementValue(el.Children, epcis.Name{Local: key}, false)
 			default:
-				n, msg := ep.res.name(key)
-				if msg != "" {
-					p.fail("%s", msg)
+				// A plain key inside a user object is an element without namespace, as XML
+				// extensions may contain.
+				n := epcis.Name{Local: key}
+				if strings.IndexByte(key, ':') >= 0 {
+					var msg string
+					if n, msg = ep.res.name(key); msg != "" {
+						p.fail("%s", msg)
+						return into
+					}
+				}
+				if hasElement(el.Children, n) {
+					p.fail("duplicate field")
 					return into
 				}
 				el.Children = ep.elementValue(el.Children, n, false)

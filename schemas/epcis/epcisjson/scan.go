@@ -343,8 +343,9 @@ func (p *parser) skip() {
 	}
 }
 
-// strList reads an array of strings (or, with single, also one bare string).
-func (p *parser) strList(single bool, check func(string) string) []string {
+// strList reads an array of strings (or, with single, also one bare string). An empty array
+// gives nil unless keepEmpty (an empty epcList can matter: it makes an ObjectEvent valid).
+func (p *parser) strList(single, keepEmpty bool, check func(string) string) []string {
 	if single && p.peek() == '"' {
 		s, _ := p.str()
 		if msg := check(s); msg != "" {
@@ -353,6 +354,9 @@ func (p *parser) strList(single bool, check func(string) string) []string {
 		return []string{s}
 	}
 	var out []string
+	if keepEmpty {
+		out = []string{}
+	}
 	if !p.open('[') {
 		p.skip()
 		return nil
