@@ -141,9 +141,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"custom source type", ev(`,"sourceList":[{"type":"place","source":"urn:x:y"}]`), epcis.Limits{}, `field sourceList[0].type: "place" is not a standard source/destination type value`},
 		{"sensor report without type", ev(`,"sensorElementList":[{"sensorReport":[{"value":1}]}]`), epcis.Limits{}, "field sensorElementList[0].sensorReport[0]: sensorReport without type"},
 		{"array of arrays", ev(`,"ex:a":[[1]]`), epcis.Limits{}, "field ex:a[0]: arrays of arrays are not supported"},
-		{"too deep", ev(`,"ex:deep":`+deep), epcis.Limits{MaxDepth: 20}, "nesting deeper than 20 levels"},
-		{"event too large", ev(`,"ex:big":"`+strings.Repeat("x", 20000)+`"`), epcis.Limits{MaxEventBytes: 10000}, "event 0: event larger than 10000 bytes"},
-		{"document too large", ev(`,"ex:big":"`+strings.Repeat("x", 20000)+`"`), epcis.Limits{MaxTotalBytes: 10000}, "document larger than 10000 bytes"},
+		{"too deep", ev(`,"ex:deep":` + deep), epcis.Limits{MaxDepth: 20}, "nesting deeper than 20 levels"},
+		{"event too large", ev(`,"ex:big":"` + strings.Repeat("x", 20000) + `"`), epcis.Limits{MaxEventBytes: 10000}, "event 0: event larger than 10000 bytes"},
+		{"document too large", ev(`,"ex:big":"` + strings.Repeat("x", 20000) + `"`), epcis.Limits{MaxTotalBytes: 10000}, "document larger than 10000 bytes"},
 		{"ilmd without ADD", doc(ctx, head, `"epcisBody":{"eventList":[{"type":"ObjectEvent","eventTime":"2024-01-02T03:04:05Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":[],"ilmd":{"ex:a":1}}]}`), epcis.Limits{}, "field ilmd: only an ObjectEvent with action ADD carries ilmd"},
 	}
 	for _, tt := range tests {
