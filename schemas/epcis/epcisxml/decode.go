@@ -40,6 +40,10 @@ type Decoder struct {
 	ns    []binding
 	marks []int
 	depth int
+	open  []xml.Name // raw names of the open elements, to match end tags
+
+	prefix     string   // prefix of the start element tok returned last
+	attrPrefix []string // prefixes of its attributes
 
 	version epcis.Version
 	doc     *epcis.Document
@@ -217,9 +221,17 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 
 // tok returns the next token, keeping the namespace stack and depth, refusing DTDs and
 // turning parser errors into DecodeErrors.
+//
+// It reads with RawToken and resolves namespaces itself: that keeps the prefixes the
+// document used (Token discards them) and costs less than Token's map-based bookkeeping.
+// The prefixes of the start element just returned are left in d.prefix and d.attrPrefix
+// for element to pick up before the next call.
 func (d *Decoder) tok() (xml.Token, error) {
-	t, err := d.x.Token()
+	t, err := d.x.RawToken()
 	if err != nil {
+		if err == io.EOF && d.depth > 0 {
+			return nil, d.fail("", "unexpected end of document (%d elements still open)", d.depth)
+		}
 		return nil, d.wrapErr(err)
 	}
 	switch t := t.(type) {
@@ -229,25 +241,42 @@ func (d *Decoder) tok() (xml.Token, error) {
 			return nil, d.fail("", "elements nested deeper than MaxDepth (%d)", d.lim.MaxDepth)
 		}
 		d.marks = append(d.marks, len(d.ns))
+		d.open = append(d.open, t.Name)
 		for _, a := range t.Attr {
 			switch {
 			case a.Name.Space == nsXMLNS:
+				if a.Value == "" {
+					return nil, d.fail("", "namespace prefix %q bound to the empty name", a.Name.Local)
+				}
 				d.ns = append(d.ns, binding{a.Name.Local, a.Value})
 			case a.Name.Space == "" && a.Name.Local == nsXMLNS:
 				d.ns = append(d.ns, binding{"", a.Value})
 			}
 		}
-		if err := d.checkBound(t.Name); err != nil {
+		d.prefix = t.Name.Space
+		if t.Name.Space, err = d.resolve(t.Name, true); err != nil {
 			return nil, err
 		}
-		for _, a := range t.Attr {
-			if a.Name.Space != "" && a.Name.Space != nsXMLNS {
-				if err := d.checkBound(a.Name); err != nil {
-					return nil, err
-				}
+		d.attrPrefix = d.attrPrefix[:0]
+		for i := range t.Attr {
+			a := &t.Attr[i]
+			d.attrPrefix = append(d.attrPrefix, a.Name.Space)
+			if a.Name.Space == "" || a.Name.Space == nsXMLNS {
+				continue
+			}
+			if a.Name.Space, err = d.resolve(a.Name, false); err != nil {
+				return nil, err
 			}
 		}
+		return t, nil
 	case xml.EndElement:
+		if len(d.open) == 0 {
+			return nil, d.fail("", "malformed XML: unexpected end element </%s>", rawName(t.Name))
+		}
+		if top := d.open[len(d.open)-1]; top != t.Name {
+			return nil, d.fail("", "malformed XML: element <%s> closed by </%s>", rawName(top), rawName(t.Name))
+		}
+		d.open = d.open[:len(d.open)-1]
 		d.depth--
 		m := d.marks[len(d.marks)-1]
 		d.marks = d.marks[:len(d.marks)-1]
@@ -256,6 +285,39 @@ func (d *Decoder) tok() (xml.Token, error) {
 		return nil, d.fail("", "DTDs and entity declarations are not accepted (<!%s>)", firstWord(t))
 	}
 	return t, nil
+}
+
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// resolve returns the namespace URI of a raw name. Unprefixed elements take the default
+// namespace; unprefixed attributes have none.
+func (d *Decoder) resolve(n xml.Name, elem bool) (string, error) {
+	switch n.Space {
+	case "":
+		if !elem {
+			return "", nil
+		}
+	case "xml":
+		return nsXML, nil
+	case nsXMLNS:
+		return "", d.fail("", "element <%s> uses the reserved prefix xmlns", rawName(n))
+	}
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		if d.ns[i].prefix == n.Space {
+			return d.ns[i].uri, nil
+		}
+	}
+	if n.Space == "" {
+		return "", nil
+	}
+	return "", d.fail("", "namespace prefix %q of <%s> is not declared", n.Space, rawName(n))
 }
 
 func firstWord(b []byte) string {
@@ -286,33 +348,6 @@ func (d *Decoder) wrapErr(err error) error {
 		return &epcis.DecodeError{Event: d.curEvent, Line: se.Line, Msg: "malformed XML: " + se.Msg}
 	}
 	return d.fail("", "reading document: %v", err)
-}
-
-// checkBound reports an element or attribute whose prefix was never declared:
-// encoding/xml leaves the bare prefix in Name.Space in that case.
-func (d *Decoder) checkBound(n xml.Name) error {
-	if n.Space == "" || n.Space == "http://www.w3.org/XML/1998/namespace" {
-		return nil
-	}
-	for i := len(d.ns) - 1; i >= 0; i-- {
-		if d.ns[i].uri == n.Space {
-			return nil
-		}
-	}
-	return d.fail("", "namespace prefix %q of <%s:%s> is not declared", n.Space, n.Space, n.Local)
-}
-
-// prefixOf returns the prefix the document binds to uri in the current scope.
-func (d *Decoder) prefixOf(uri string) string {
-	if uri == "http://www.w3.org/XML/1998/namespace" {
-		return "xml"
-	}
-	for i := len(d.ns) - 1; i >= 0; i-- {
-		if d.ns[i].uri == uri {
-			return d.ns[i].prefix
-		}
-	}
-	return ""
 }
 
 // isEPCIS reports whether n is an element of the EPCIS vocabulary: unqualified (as the
@@ -372,12 +407,15 @@ func (d *Decoder) text(field string) (string, error) {
 
 // element reads the element started by se into a generic tree.
 func (d *Decoder) element(se xml.StartElement) (epcis.Element, error) {
-	el := epcis.Element{Name: d.name(se.Name)}
-	for _, a := range se.Attr {
+	el := epcis.Element{Name: epcis.Name{Local: se.Name.Local}}
+	if se.Name.Space != "" {
+		el.Name.Space, el.Name.Prefix = se.Name.Space, d.prefix
+	}
+	for i, a := range se.Attr {
 		if a.Name.Space == nsXMLNS || (a.Name.Space == "" && a.Name.Local == nsXMLNS) {
 			continue
 		}
-		el.Attrs = append(el.Attrs, epcis.Attr{Name: d.name(a.Name), Value: a.Value})
+		el.Attrs = append(el.Attrs, epcis.Attr{Name: d.attrName(i, a.Name), Value: a.Value})
 	}
 	var text []byte
 	for {
@@ -403,11 +441,12 @@ func (d *Decoder) element(se xml.StartElement) (epcis.Element, error) {
 	}
 }
 
-func (d *Decoder) name(n xml.Name) epcis.Name {
+// attrName names the i-th attribute of the start element tok returned last.
+func (d *Decoder) attrName(i int, n xml.Name) epcis.Name {
 	if n.Space == "" {
 		return epcis.Name{Local: n.Local}
 	}
-	return epcis.Name{Space: n.Space, Prefix: d.prefixOf(n.Space), Local: n.Local}
+	return epcis.Name{Space: n.Space, Prefix: d.attrPrefix[i], Local: n.Local}
 }
 
 // children calls f for each child element of the current element until its end, refusing
@@ -969,7 +1008,7 @@ func (d *Decoder) tail() error {
 	}
 	// After the root only comments, processing instructions and white space may follow.
 	for {
-		t, err := d.x.Token()
+		t, err := d.x.RawToken()
 		if err == io.EOF {
 			d.state = stDone
 			return io.EOF

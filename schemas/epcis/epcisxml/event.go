@@ -569,12 +569,12 @@ func (d *Decoder) sensorElement() (epcis.SensorElement, error) {
 
 func (d *Decoder) sensorMetadata(se xml.StartElement) (*epcis.SensorMetadata, error) {
 	m := &epcis.SensorMetadata{}
-	for _, a := range se.Attr {
+	for i, a := range se.Attr {
 		if a.Name.Space == nsXMLNS || (a.Name.Space == "" && a.Name.Local == nsXMLNS) {
 			continue
 		}
 		if a.Name.Space != "" {
-			m.Other = append(m.Other, epcis.Attr{Name: d.name(a.Name), Value: a.Value})
+			m.Other = append(m.Other, epcis.Attr{Name: d.attrName(i, a.Name), Value: a.Value})
 			continue
 		}
 		f := "sensorMetadata/@" + a.Name.Local
@@ -624,12 +624,12 @@ func (d *Decoder) floatAttr(field, v string) (*float64, error) {
 
 func (d *Decoder) sensorReport(se xml.StartElement) (epcis.SensorReport, error) {
 	var r epcis.SensorReport
-	for _, a := range se.Attr {
+	for i, a := range se.Attr {
 		if a.Name.Space == nsXMLNS || (a.Name.Space == "" && a.Name.Local == nsXMLNS) {
 			continue
 		}
 		if a.Name.Space != "" {
-			r.Other = append(r.Other, epcis.Attr{Name: d.name(a.Name), Value: a.Value})
+			r.Other = append(r.Other, epcis.Attr{Name: d.attrName(i, a.Name), Value: a.Value})
 			continue
 		}
 		f := "sensorReport/@" + a.Name.Local
