@@ -153,50 +153,55 @@ func TestConformance(t *testing.T) {
 			}
 		})
 	}
-	t.Run("xsd", func(t *testing.T) {
-		lint := xmllint(t)
-		xsd := map[epcis.Version]string{
-			epcis.Version12: testvectors.Path(t, "epcis-1.2", "xsd", "EPCglobal-epcis-1_2.xsd"),
-			epcis.Version20: testvectors.Path(t, "epcis-2.0", "xsd", "EPCglobal-epcis-2_0.xsd"),
+	t.Run("xsd", func(t *testing.T) { lintAll(t, written, source) })
+}
+
+// lintAll validates the files written per version against the official XSDs; source names
+// what each file was made from, for the error message.
+func lintAll(t *testing.T, written map[epcis.Version][]string, source map[string]string) {
+	t.Helper()
+	lint := xmllint(t)
+	xsd := map[epcis.Version]string{
+		epcis.Version12: testvectors.Path(t, "epcis-1.2", "xsd", "EPCglobal-epcis-1_2.xsd"),
+		epcis.Version20: testvectors.Path(t, "epcis-2.0", "xsd", "EPCglobal-epcis-2_0.xsd"),
+	}
+	for _, v := range []epcis.Version{epcis.Version12, epcis.Version20} {
+		files := written[v]
+		if len(files) == 0 {
+			t.Fatalf("nothing was encoded as %s", v)
 		}
-		for _, v := range []epcis.Version{epcis.Version12, epcis.Version20} {
-			files := written[v]
-			if len(files) == 0 {
-				t.Fatalf("nothing was encoded as %s", v)
-			}
-			// One xmllint run per version: loading the schema dominates the cost.
-			cmd := exec.Command(lint, append([]string{"--noout", "--schema", xsd[v]}, files...)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			_ = cmd.Run() // the exit status only repeats what stderr says per file
-			failed := map[string][]string{}
-			for _, line := range strings.Split(stderr.String(), "\n") {
-				for _, f := range files {
-					if strings.HasPrefix(line, f+":") {
-						failed[f] = append(failed[f], strings.TrimPrefix(line, f))
-					}
-				}
-				if strings.HasSuffix(line, " fails to validate") || strings.Contains(line, "failed to compile") {
-					f := strings.TrimSuffix(line, " fails to validate")
-					if _, ok := failed[f]; !ok {
-						failed[f] = append(failed[f], line)
-					}
+		// One xmllint run per version: loading the schema dominates the cost.
+		cmd := exec.Command(lint, append([]string{"--noout", "--schema", xsd[v]}, files...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		_ = cmd.Run() // the exit status only repeats what stderr says per file
+		failed := map[string][]string{}
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			for _, f := range files {
+				if strings.HasPrefix(line, f+":") {
+					failed[f] = append(failed[f], strings.TrimPrefix(line, f))
 				}
 			}
-			ok := strings.Count(stderr.String(), " validates")
-			if ok != len(files) {
-				keys := make([]string, 0, len(failed))
-				for f := range failed {
-					keys = append(keys, f)
+			if strings.HasSuffix(line, " fails to validate") || strings.Contains(line, "failed to compile") {
+				f := strings.TrimSuffix(line, " fails to validate")
+				if _, ok := failed[f]; !ok {
+					failed[f] = append(failed[f], line)
 				}
-				sort.Strings(keys)
-				for _, f := range keys {
-					t.Errorf("EPCIS %s output of %s is not valid against %s:\n%s", v, source[f], filepath.Base(xsd[v]), strings.Join(failed[f], "\n"))
-				}
-				t.Errorf("%d of %d %s outputs validate", ok, len(files), v)
 			}
 		}
-	})
+		ok := strings.Count(stderr.String(), " validates")
+		if ok != len(files) {
+			keys := make([]string, 0, len(failed))
+			for f := range failed {
+				keys = append(keys, f)
+			}
+			sort.Strings(keys)
+			for _, f := range keys {
+				t.Errorf("EPCIS %s output of %s is not valid against %s:\n%s", v, source[f], filepath.Base(xsd[v]), strings.Join(failed[f], "\n"))
+			}
+			t.Errorf("%d of %d %s outputs validate", ok, len(files), v)
+		}
+	}
 }
 
 func encodeAll(enc *Encoder, doc *epcis.Document, evs []*epcis.Event) error {

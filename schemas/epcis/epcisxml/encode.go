@@ -889,8 +889,12 @@ func (e *Encoder) event12(ev *epcis.Event) {
 		for _, f := range typeFields[ev.Type] {
 			e.field20(ev, f)
 		}
-		for _, el := range unq {
-			x.element(el)
+		if len(unq) > 0 {
+			x.start("extension")
+			for _, el := range unq {
+				x.element(el)
+			}
+			x.end("extension")
 		}
 	}
 	e.userExtensions(ev)
