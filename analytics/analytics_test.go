@@ -8,7 +8,6 @@ import (
 
 	"github.com/serialhub/serialhub/schemas/clickhouse/chtest"
 	"github.com/serialhub/serialhub/schemas/domain"
-	"github.com/serialhub/serialhub/schemas/gs1"
 )
 
 // TestRecallLot: rows written twice count once; the parent is the latest aggregation, and an
@@ -42,10 +41,11 @@ func TestRecallLot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.RecallLot(ctx, gs1.GTIN(gtin), "L1")
+	resp, err := s.Recall(ctx, RecallQuery{GTIN: gtin, Lots: []string{"L1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := resp.Items
 	want := map[string]string{pack(0): "case-1", pack(1): "case-1", pack(2): "case-1", pack(3): "case-2", pack(4): ""}
 	if len(got) != len(want) {
 		t.Fatalf("recall returned %d packs, want %d: %+v", len(got), len(want), got)

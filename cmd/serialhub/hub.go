@@ -117,7 +117,7 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 	if work {
 		w := worker.New(d.tc, cfg.TaskQueue, worker.Options{})
 		w.RegisterWorkflow(ingest.Workflow)
-		w.RegisterActivity(&ingest.Activities{Store: store, Sink: analytics.NewStore(d.ch), Log: log})
+		w.RegisterActivity(&ingest.Activities{Store: store, Sink: analytics.NewWriter(analytics.NewStore(d.ch), 0, 0), Log: log})
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -157,7 +157,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	mux := http.NewServeMux()
 	auth := func(h http.Handler) http.Handler { return api.RequireAuth(store, log, h) }
 	(&sites.Handler{Store: store, Starter: starter, Log: log, MaxBytes: cfg.MaxDocumentBytes}).Routes(mux, auth)
-	(&analytics.Handler{Store: analytics.NewStore(d.ch), Log: log}).Routes(mux, auth)
+	(&analytics.Handler{Store: analytics.NewStore(d.ch).WithPostgres(d.pg), Log: log}).Routes(mux, auth)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

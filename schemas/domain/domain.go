@@ -153,6 +153,11 @@ type EPCEvent struct {
 	Lot         string
 	Expiry      string
 	ParentEPC   string
+	LineID      string // packaging line, when the site says which
+	Partner     string // shipments: the partner shipped to (destination owning party)
+	Country     string // shipments: the partner's country (ISO 3166 alpha-2)
+	Source      string // first source (owning party or location), as written
+	Destination string // first destination (owning party or location), as written
 }
 
 // Site is a packaging site: a level-3 serialization manager that uploads to the hub.

@@ -1,0 +1,47 @@
+-- PostgreSQL queries of analytics: the line-data intake (system of record) and the streams
+-- `analytics rebuild` reads.
+
+-- name: UpsertLineStates
+-- $3..$5 are parallel arrays; a state sent again for the same instant replaces the first.
+INSERT INTO line_states (site_id, line_id, at, state, reason)
+SELECT $1, $2, u.at, u.state, u.reason
+FROM unnest($3::timestamptz[], $4::text[], $5::text[]) AS u (at, state, reason)
+ON CONFLICT (site_id, line_id, at) DO UPDATE
+SET state = excluded.state, reason = excluded.reason, received_at = now();
+
+-- name: UpsertLineCounts
+INSERT INTO line_counts (site_id, line_id, start_at, end_at, gtin, lot, good, rejected, ideal_rate,
+    serials_used, aggregation_errors, reject_reasons)
+SELECT $1, $2, u.s, u.e, u.gtin, u.lot, u.good, u.rejected, u.rate, u.used, u.aggerr, u.reasons::jsonb
+FROM unnest($3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::int[], $8::int[],
+    $9::float8[], $10::int[], $11::int[], $12::text[])
+    AS u (s, e, gtin, lot, good, rejected, rate, used, aggerr, reasons)
+ON CONFLICT (site_id, line_id, start_at) DO UPDATE
+SET end_at = excluded.end_at, gtin = excluded.gtin, lot = excluded.lot, good = excluded.good,
+    rejected = excluded.rejected, ideal_rate = excluded.ideal_rate, serials_used = excluded.serials_used,
+    aggregation_errors = excluded.aggregation_errors, reject_reasons = excluded.reject_reasons,
+    received_at = now();
+
+-- name: EventPKRange
+SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM epcis_events;
+
+-- name: FactsByPK
+-- The same rows the ingest's Publish writes (sites FlatEvents), for a range of event keys,
+-- so that a rebuild equals what live ingest wrote.
+SELECT e.event_time, e.event_id, e.receipt_id::text, d.site_id, e.event_type, e.action,
+       e.biz_step, e.disposition, e.read_point, e.biz_location, x.epc, x.role,
+       coalesce(s.gtin, ''), coalesce(s.serial, ''), coalesce(s.lot, ''), coalesce(s.expiry, ''),
+       e.parent_epc
+FROM epcis_events e
+JOIN documents d ON d.receipt_id = e.receipt_id
+JOIN event_epcs x ON x.event_pk = e.id
+LEFT JOIN serials s ON s.epc = x.epc
+WHERE e.id >= $1 AND e.id < $2;
+
+-- name: AllLineStates
+SELECT site_id, line_id, at, state, reason FROM line_states;
+
+-- name: AllLineCounts
+SELECT site_id, line_id, start_at, end_at, gtin, lot, good, rejected, ideal_rate, serials_used,
+       aggregation_errors, reject_reasons::text
+FROM line_counts;
