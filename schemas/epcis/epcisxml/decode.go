@@ -47,6 +47,8 @@ type Decoder struct {
 
 	version epcis.Version
 	doc     *epcis.Document
+	docRead bool
+	charset string // an encoding the document declared and the decoder cannot read
 	err     error // sticky: once the document is broken, every call returns this
 
 	state     int
@@ -83,8 +85,8 @@ func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
 	br := bufio.NewReaderSize(cr, bufSize)
 	x := xml.NewDecoder(br)
 	x.Strict = true
-	x.CharsetReader = charsetReader
 	d := &Decoder{lim: lim, cr: cr, br: br, x: x, curEvent: -1}
+	x.CharsetReader = d.charsetReader
 	d.setBudget(0)
 	return d
 }
@@ -98,22 +100,27 @@ func (d *Decoder) Version() epcis.Version { return d.version }
 // Document reads and returns everything before the first event: the root's attributes and
 // namespaces, the SBDH and master data. Master-data documents are read completely.
 func (d *Decoder) Document() (*epcis.Document, error) {
+	if d.docRead {
+		// Still valid when a later event turned out broken.
+		return d.doc, nil
+	}
 	if d.err != nil {
 		return nil, d.err
-	}
-	if d.doc != nil {
-		return d.doc, nil
 	}
 	if err := d.readPrologue(); err != nil {
 		d.err = err
 		return nil, err
 	}
+	d.docRead = true
 	return d.doc, nil
 }
 
 // Next returns the next event, or io.EOF after the last one (having checked that the rest
 // of the document is well-formed).
 func (d *Decoder) Next() (*epcis.Event, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	if _, err := d.Document(); err != nil {
 		return nil, err
 	}
@@ -183,14 +190,15 @@ func (d *Decoder) setBudget(off int64) {
 	d.cr.budget = off + d.lim.MaxEventBytes + bufSize
 }
 
-func charsetReader(label string, r io.Reader) (io.Reader, error) {
+func (d *Decoder) charsetReader(label string, r io.Reader) (io.Reader, error) {
 	switch strings.ToLower(label) {
 	case "us-ascii", "ascii":
 		return r, nil // a subset of UTF-8
 	case "iso-8859-1", "latin1", "latin-1", "iso_8859-1":
 		return &latin1Reader{r: bufio.NewReader(r)}, nil
 	}
-	return nil, fmt.Errorf("unsupported encoding %q (want UTF-8, ISO-8859-1 or US-ASCII)", label)
+	d.charset = label
+	return nil, fmt.Errorf("unsupported encoding %q", label)
 }
 
 // latin1Reader converts ISO-8859-1 to UTF-8.
@@ -347,7 +355,11 @@ func (d *Decoder) wrapErr(err error) error {
 	if errors.As(err, &se) {
 		return &epcis.DecodeError{Event: d.curEvent, Line: se.Line, Msg: "malformed XML: " + se.Msg}
 	}
-	return d.fail("", "reading document: %v", err)
+	if d.charset != "" {
+		return d.fail("", "unsupported encoding %q (want UTF-8, ISO-8859-1 or US-ASCII)", d.charset)
+	}
+	// Not the document's fault (a network or disk error): keep it for errors.Is.
+	return fmt.Errorf("epcisxml: reading document: %w", err)
 }
 
 // isEPCIS reports whether n is an element of the EPCIS vocabulary: unqualified (as the

@@ -280,3 +280,28 @@ func TestEndlessTextStopsAtLimit(t *testing.T) {
 		t.Fatalf("err = %v, want event 0 over MaxEventBytes", err)
 	}
 }
+
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// TestReadErrorIsWrapped keeps I/O failures distinguishable from bad documents.
+func TestReadErrorIsWrapped(t *testing.T) {
+	boom := errors.New("connection reset")
+	_, err := NewDecoder(io.MultiReader(strings.NewReader(`<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2">`), failingReader{boom}), epcis.Limits{}).Document()
+	var de *epcis.DecodeError
+	if !errors.Is(err, boom) || errors.As(err, &de) {
+		t.Errorf("err = %#v, want the reader's error wrapped, not a DecodeError", err)
+	}
+}
+
+// TestDocumentAfterBrokenEvent: the header stays available when an event fails.
+func TestDocumentAfterBrokenEvent(t *testing.T) {
+	d := NewDecoder(strings.NewReader(fmt.Sprintf(doc20, strings.Replace(okEvent, "ADD", "ADDX", 1))), epcis.Limits{})
+	if _, err := d.Next(); err == nil {
+		t.Fatal("broken event accepted")
+	}
+	if doc, err := d.Document(); err != nil || doc.SchemaVersion != epcis.Version20 {
+		t.Errorf("Document() = %v, %v", doc, err)
+	}
+}
