@@ -49,7 +49,7 @@ type Decoder struct {
 	doc     *epcis.Document
 	docRead bool
 	charset string // an encoding the document declared and the decoder cannot read
-	err     error // sticky: once the document is broken, every call returns this
+	err     error  // sticky: once the document is broken, every call returns this
 
 	state     int
 	index     int // index of the next event
