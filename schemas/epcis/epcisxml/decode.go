@@ -600,7 +600,8 @@ func (d *Decoder) readPrologue() error {
 				return d.fail("", "unexpected text in <%s>", root.Name.Local)
 			}
 		case xml.EndElement:
-			d.state = stDone
+			// No EventList: what follows the root must still be checked.
+			d.state = stTail
 			return nil
 		case xml.StartElement:
 			switch {
@@ -985,6 +986,9 @@ func (d *Decoder) next() (*epcis.Event, error) {
 			case isEPCIS(t.Name):
 				d.curEvent = d.index
 				defer func() { d.curEvent = -1 }()
+				if t.Name.Local == "QuantityEvent" {
+					return nil, d.fail("EventList", "QuantityEvent is deprecated since EPCIS 1.1 and not accepted; send an ObjectEvent with a quantityList")
+				}
 				return nil, d.fail("EventList", "unknown event type <%s> (want ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent or AssociationEvent)", t.Name.Local)
 			default:
 				return nil, d.fail("EventList", "unsupported element <%s> (namespace %s) in EventList: only EPCIS events are accepted", t.Name.Local, t.Name.Space)

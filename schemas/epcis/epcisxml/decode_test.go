@@ -198,6 +198,8 @@ func TestHostileInput(t *testing.T) {
 		{"mismatched tags", fmt.Sprintf(doc20, strings.Replace(okEvent, "</action>", "</actoin>", 1)), epcis.Limits{}, "malformed XML", 0},
 		{"truncated", fmt.Sprintf(doc20, okEvent)[:300], epcis.Limits{}, "malformed XML: unexpected EOF", 0},
 		{"second root", fmt.Sprintf(doc20, okEvent) + "<again/>", epcis.Limits{}, "second root element", -1},
+		{"second root after empty body", strings.Replace(fmt.Sprintf(doc20, ""), "<EventList></EventList>", "", 1) + "<again/>", epcis.Limits{}, "second root element", -1},
+		{"quantity event", fmt.Sprintf(doc20, "<QuantityEvent/>"), epcis.Limits{}, "QuantityEvent is deprecated", 0},
 		{"not EPCIS", `<html><body/></html>`, epcis.Limits{}, "root element <html> is not an EPCIS document", -1},
 		{"bad offset", fmt.Sprintf(doc20, strings.Replace(okEvent, "<eventTimeZoneOffset>+01:00", "<eventTimeZoneOffset>+1:00", 1)),
 			epcis.Limits{}, `field eventTimeZoneOffset: "+1:00": not a time-zone offset`, 0},
