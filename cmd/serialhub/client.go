@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -138,7 +139,7 @@ func runUpload(ctx context.Context, cfg Config, args []string, out io.Writer) er
 		return err
 	}
 	if *site == "" || fs.NArg() == 0 {
-		return fmt.Errorf("usage: serialhub upload --site S FILE...")
+		return errors.New("usage: serialhub upload --site S FILE ...")
 	}
 	c := newClient(cfg)
 	failed := 0
@@ -184,7 +185,7 @@ func dupNote(r domain.Receipt) string {
 
 func runReceipt(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	if len(args) != 1 {
-		return fmt.Errorf("usage: serialhub receipt ID")
+		return errors.New("usage: serialhub receipt ID")
 	}
 	r, err := newClient(cfg).receipt(ctx, args[0])
 	if err != nil {
