@@ -70,7 +70,7 @@ fuzz: ## run every fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a longer 
 
 .PHONY: bench
 bench: stack ## run the Go benchmarks and load drivers and print figures
-	$(ENVFILE) go test -run='^$$' -bench=. -benchmem ./... | grep -E '^(Benchmark|ok|FAIL|goos|pkg|cpu)' || true
+	$(ENVFILE) go test -run='^$$' -bench=. -benchmem ./... | grep -E '^(Benchmark|ok|FAIL|goos|pkg|cpu)'
 
 .PHONY: lint
 lint: ## go vet, gofmt check and staticcheck
