@@ -399,6 +399,39 @@ func checkEvent(ev *epcis.Event) error {
 	default:
 		return fmt.Errorf("unknown event type %q", ev.Type)
 	}
+	if ev.Type == epcis.TransactionEvent && len(ev.BizTransactions) == 0 {
+		return errors.New("TransactionEvent needs at least one bizTransaction")
+	}
+	if ev.Type == epcis.AssociationEvent && ev.ParentID == "" {
+		return errors.New("AssociationEvent needs a parentID")
+	}
+	for _, l := range [][]string{ev.EPCList, ev.InputEPCList, ev.OutputEPCList} {
+		for _, s := range l {
+			if s == "" {
+				return errors.New("empty EPC in an EPC list")
+			}
+		}
+	}
+	for _, l := range [][]epcis.Quantity{ev.QuantityList, ev.InputQuantityList, ev.OutputQuantityList} {
+		for _, q := range l {
+			if q.EPCClass == "" {
+				return errors.New("quantity element without epcClass")
+			}
+		}
+	}
+	for _, b := range ev.BizTransactions {
+		if b.Value == "" {
+			return errors.New("empty bizTransaction")
+		}
+	}
+	for _, sd := range append(append([]epcis.SourceDest(nil), ev.Sources...), ev.Destinations...) {
+		if sd.Value == "" {
+			return errors.New("empty source or destination")
+		}
+	}
+	if x := ev.ExpiryDate(); x != "" && !isDate(x) {
+		return fmt.Errorf("cbvmda:itemExpirationDate %q is not a date (want YYYY-MM-DD)", x)
+	}
 	return nil
 }
 

@@ -175,6 +175,19 @@ func TestEncodeRefusesIncompleteEvents(t *testing.T) {
 			return e
 		}, "has no action"},
 		{"unknown type", func() *epcis.Event { e := ok(); e.Type = "QuantityEvent"; return e }, "unknown event type"},
+		{"empty epc", func() *epcis.Event { e := ok(); e.EPCList = append(e.EPCList, ""); return e }, "empty EPC"},
+		{"quantity without class", func() *epcis.Event { e := ok(); e.QuantityList[0].EPCClass = ""; return e }, "without epcClass"},
+		{"bad expiry", func() *epcis.Event { e := ok(); e.ILMD[1].Text = "31.01.2027"; return e }, "not a date"},
+		{"association without parent", func() *epcis.Event {
+			e := fullEvent(epcis.AssociationEvent)
+			e.ParentID = ""
+			return e
+		}, "needs a parentID"},
+		{"transaction without transactions", func() *epcis.Event {
+			e := fullEvent(epcis.TransactionEvent)
+			e.BizTransactions = nil
+			return e
+		}, "at least one bizTransaction"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -106,8 +106,8 @@ func (d *Decoder) event(se xml.StartElement) (*epcis.Event, error) {
 	}
 	switch ev.Type {
 	case epcis.TransactionEvent:
-		if st.seen&(1<<rank(ev.Type, "bizTransactionList")) == 0 {
-			return nil, d.failAt(line, "bizTransactionList", "missing bizTransactionList (required in TransactionEvent)")
+		if len(ev.BizTransactions) == 0 {
+			return nil, d.failAt(line, "bizTransactionList", "missing bizTransactionList (TransactionEvent requires at least one bizTransaction)")
 		}
 	case epcis.AssociationEvent:
 		if ev.ParentID == "" {
