@@ -200,6 +200,12 @@ func (s *Store) SaveLineData(ctx context.Context, site string, ld LineData) erro
 	return s.writeLineData(ctx, site, []LineData{ld})
 }
 
+// WriteLineData inserts validated line data of one site into ClickHouse only (bulk loads;
+// the intake goes through SaveLineData, which stores it in PostgreSQL first).
+func (s *Store) WriteLineData(ctx context.Context, site string, lds []LineData) error {
+	return s.writeLineData(ctx, site, lds)
+}
+
 // writeLineData inserts line data into ClickHouse, one batch per table.
 func (s *Store) writeLineData(ctx context.Context, site string, lds []LineData) error {
 	return s.writeLineRows(ctx, func(yield func(site string, ld *LineData)) {
