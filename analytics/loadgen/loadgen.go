@@ -118,7 +118,9 @@ type Lot struct {
 type LotRef struct{ GTIN, Lot string }
 
 // Ref of lot i, without generating it.
-func (c Config) Ref(i int) LotRef { return LotRef{GTIN: GTIN(i % c.Products), Lot: fmt.Sprintf("LOT%05d", i)} }
+func (c Config) Ref(i int) LotRef {
+	return LotRef{GTIN: GTIN(i % c.Products), Lot: fmt.Sprintf("LOT%05d", i)}
+}
 
 // GenLot generates lot i. Packs are commissioned a case at a time, packed into cases, cases
 // into pallets; most pallets are shipped to a partner a few days later; a few packs are
