@@ -163,6 +163,7 @@ type countReader struct {
 	total  int64
 	budget int64 // absolute offset not to read past; 0 = no budget
 	what   string
+	err    error // the underlying reader's failure, if any
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
@@ -181,6 +182,9 @@ func (c *countReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -358,8 +362,13 @@ func (d *Decoder) wrapErr(err error) error {
 	if d.charset != "" {
 		return d.fail("", "unsupported encoding %q (want UTF-8, ISO-8859-1 or US-ASCII)", d.charset)
 	}
-	// Not the document's fault (a network or disk error): keep it for errors.Is.
-	return fmt.Errorf("epcisxml: reading document: %w", err)
+	if d.cr.err != nil && errors.Is(err, d.cr.err) {
+		// Not the document's fault (a network or disk error): keep it for errors.Is.
+		return fmt.Errorf("epcisxml: reading document: %w", err)
+	}
+	// encoding/xml reports some document faults (an XML version other than 1.0 ...)
+	// as plain errors.
+	return d.fail("", "malformed XML: %s", strings.TrimPrefix(err.Error(), "xml: "))
 }
 
 // isEPCIS reports whether n is an element of the EPCIS vocabulary: unqualified (as the
