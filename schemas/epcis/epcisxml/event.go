@@ -149,7 +149,7 @@ func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string,
 			r = rankExtension
 		}
 		if r == 0 {
-			if isField(local) || local == "action" {
+			if isField(local) {
 				return d.fail(local, "<%s> is not a field of %s", local, ev.Type)
 			}
 			if nest == 0 {
