@@ -39,6 +39,7 @@ const (
 	Pending  Outcome = "pending"  // received; an acknowledgement follows (poll AckRef or callback)
 	Rejected Outcome = "rejected" // refused for good; Reasons say why
 	Retry    Outcome = "retry"    // not now: outage, throttling; try again after RetryAfter (0: backoff)
+	Resend   Outcome = "resend"   // the receiver lost what it took (a vanished capture job): deliver again
 )
 
 // Answer is the interpreted answer of a receiver.

@@ -386,3 +386,44 @@ func (s *Store) AddEventParties(ctx context.Context, eventPK int64, parties []Pa
 	}
 	return nil
 }
+
+// ShippingEvent is a recorded shipping event of a document.
+type ShippingEvent struct {
+	Idx     int
+	PK      int64
+	EventID string
+}
+
+// ShippingEvents returns the shipping events recorded from a document.
+func (s *Store) ShippingEvents(ctx context.Context, receiptID string) ([]ShippingEvent, error) {
+	rows, err := s.pool.Query(ctx, q.Get("ShippingEvents"), receiptID)
+	if err != nil {
+		return nil, fmt.Errorf("shipping events of %s: %w", receiptID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ShippingEvent, error) {
+		var e ShippingEvent
+		err := r.Scan(&e.Idx, &e.PK, &e.EventID)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shipping events of %s: %w", receiptID, err)
+	}
+	return out, nil
+}
+
+// PendingObligations returns obligations still pending after age: id and gateway.
+func (s *Store) PendingObligations(ctx context.Context, age time.Duration) ([][2]string, error) {
+	rows, err := s.pool.Query(ctx, q.Get("PendingObligations"), age.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("pending obligations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var v [2]string
+		err := r.Scan(&v[0], &v[1])
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending obligations: %w", err)
+	}
+	return out, nil
+}

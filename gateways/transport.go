@@ -20,23 +20,23 @@ import (
 
 // Exchange is one request to a receiver and whatever came back: the unit of the audit trail.
 type Exchange struct {
-	ObligationID    string
-	Attempt         int // the activity attempt (Temporal's), 1-based
-	Step            string
-	Transport       string
-	Method          string
-	URL             string
-	PayloadID       int64
-	IdempotencyKey  string
-	RequestHeaders  http.Header // credentials redacted
-	StatusCode      int
-	ResponseHeaders http.Header
-	ResponseBody    []byte // capped at MaxRecordedBody
-	Outcome         Outcome
-	Err             string
-	Tries           int // HTTP tries inside this exchange (retryablehttp)
-	StartedAt       time.Time
-	Duration        time.Duration
+	ObligationID    string        `json:"obligation_id"`
+	Attempt         int           `json:"attempt"` // the activity attempt (Temporal's), 1-based
+	Step            string        `json:"step"`
+	Transport       string        `json:"transport"`
+	Method          string        `json:"method"`
+	URL             string        `json:"url"`
+	PayloadID       int64         `json:"payload_id,omitempty"`
+	IdempotencyKey  string        `json:"idempotency_key,omitempty"`
+	RequestHeaders  http.Header   `json:"request_headers,omitempty"` // credentials redacted
+	StatusCode      int           `json:"status_code"`
+	ResponseHeaders http.Header   `json:"response_headers,omitempty"`
+	ResponseBody    []byte        `json:"response_body,omitempty"` // capped at MaxRecordedBody
+	Outcome         Outcome       `json:"outcome"`
+	Err             string        `json:"error,omitempty"`
+	Tries           int           `json:"tries"` // HTTP tries inside this exchange (retryablehttp)
+	StartedAt       time.Time     `json:"started_at"`
+	Duration        time.Duration `json:"duration_ns"`
 }
 
 // MaxRecordedBody caps the answer bodies kept in the audit trail.

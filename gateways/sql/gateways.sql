@@ -108,3 +108,16 @@ FROM exchanges WHERE obligation_id = $1 ORDER BY id;
 -- name: InsertEventParty
 INSERT INTO event_parties (event_pk, kind, type, value) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING;
+
+-- name: ShippingEvents
+-- The shipping events of a document, by position: the hook reads their parties from the
+-- stored document.
+SELECT idx, id, event_id FROM epcis_events
+WHERE receipt_id = $1 AND biz_step LIKE '%shipping' ORDER BY idx;
+
+-- name: PendingObligations
+-- Obligations derived but never finished whose workflow may not have started (the hook died
+-- between the insert and the start): the sweep starts them again, harmlessly.
+SELECT id, gateway FROM obligations
+WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+ORDER BY created_at LIMIT 1000;
