@@ -111,6 +111,10 @@ func (r *resolver) name(key string) (n epcis.Name, msg string) {
 	}
 	prefix, local := key[:colon], key[colon+1:]
 	if ns, ok := r.lookup(prefix); ok {
+		if ns == epcisNS {
+			// A standard EPCIS term: unqualified in XML (see epcisNS).
+			return epcis.Name{Local: local}, ""
+		}
 		return epcis.Name{Space: ns, Prefix: prefix, Local: local}, ""
 	}
 	if strings.HasPrefix(local, "//") { // an absolute IRI used as key

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serialhub/serialhub/schemas/epcis"
 	"github.com/serialhub/serialhub/schemas/epcis/epcisjson"
@@ -139,7 +140,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"not uri", ev(`,"readPoint":{"id":"no scheme"}`), epcis.Limits{}, `field readPoint.id: "no scheme" is not a URI`},
 		{"bad uom", ev(`,"quantityList":[{"epcClass":"urn:x:y","quantity":1,"uom":"kg"}]`), epcis.Limits{}, `field quantityList[0].uom: "kg" is not a UN/CEFACT`},
 		{"custom source type", ev(`,"sourceList":[{"type":"place","source":"urn:x:y"}]`), epcis.Limits{}, `field sourceList[0].type: "place" is not a standard source/destination type value`},
-		{"sensor report without type", ev(`,"sensorElementList":[{"sensorReport":[{"value":1}]}]`), epcis.Limits{}, "field sensorElementList[0].sensorReport[0]: sensorReport without type"},
+		{"sensor element without report", ev(`,"sensorElementList":[{"sensorMetadata":{}}]`), epcis.Limits{}, "field sensorElementList[0]: sensorElement needs at least one sensorReport"},
 		{"array of arrays", ev(`,"ex:a":[[1]]`), epcis.Limits{}, "field ex:a[0]: arrays of arrays are not supported"},
 		{"too deep", ev(`,"ex:deep":` + deep), epcis.Limits{MaxDepth: 20}, "nesting deeper than 20 levels"},
 		{"event too large", ev(`,"ex:big":"` + strings.Repeat("x", 20000) + `"`), epcis.Limits{MaxEventBytes: 10000}, "event 0: event larger than 10000 bytes"},
@@ -197,5 +198,32 @@ func TestEncoderOptionalHeader(t *testing.T) {
 	enc = epcisjson.NewEncoder(&buf)
 	if err := enc.WriteEvent(&epcis.Event{Type: "Nope"}); err == nil {
 		t.Error("unknown event type encoded")
+	}
+}
+
+// TestUnqualifiedNames: elements without namespace (EPCIS 1.2 ##local content, from XML)
+// travel as epcis:name, the JSON-LD home of standard EPCIS terms.
+func TestUnqualifiedNames(t *testing.T) {
+	ev := &epcis.Event{
+		Type: epcis.ObjectEvent, EventTime: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), EventTimeZoneOffset: "+00:00",
+		Action: epcis.ActionAdd, EPCList: []string{"urn:epc:id:sgtin:0614141.107346.2017"},
+		ILMD: []epcis.Element{{Name: epcis.Name{Local: "lot"}, Text: "L1"}},
+		Extensions: []epcis.Element{{Name: epcis.Name{Local: "myField"}, Children: []epcis.Element{
+			{Name: epcis.Name{Local: "inner"}, Text: "x"},
+		}}},
+	}
+	out := encodeAll(t, nil, []*epcis.Event{ev})
+	if !bytes.Contains(out, []byte(`"epcis:myField":{"inner":"x"}`)) || !bytes.Contains(out, []byte(`"ilmd":{"epcis:lot":"L1"}`)) {
+		t.Fatalf("unqualified names written as %s", out)
+	}
+	if err := validateSchema(t, out); err != nil {
+		t.Errorf("schema: %v", err)
+	}
+	_, evs, err := decodeAll(bytes.NewReader(out), epcis.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := canonical(ev), canonical(evs[0]); a != b {
+		t.Errorf("round trip:\n%s\n%s", a, b)
 	}
 }

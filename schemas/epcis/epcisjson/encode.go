@@ -150,7 +150,7 @@ func (e *Encoder) WriteHeader(doc *epcis.Document) error {
 	}
 	if len(doc.Extensions) > 0 {
 		b = append(b, ',')
-		b = e.appendMembers(b, doc.Extensions, nil)
+		b = e.appendMembers(b, doc.Extensions, nil, true)
 	}
 	b = append(b, `,"epcisBody":{"eventList":[`...)
 	e.buf = b
@@ -258,10 +258,19 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
+// xmlOnlyNS are namespaces an XML document declares for its own structure; a JSON-LD
+// document converted from it has no use for them.
+var xmlOnlyNS = map[string]bool{
+	epcis.NSEPCIS12: true, epcis.NSEPCIS20: true, epcis.NSSBDH: true,
+	"urn:epcglobal:epcis-query:xsd:1": true, "urn:epcglobal:epcis-query:xsd:2": true,
+	"urn:epcglobal:epcis-masterdata:xsd:1": true, "urn:epcglobal:epcis-masterdata:xsd:2": true,
+	"http://www.w3.org/2001/XMLSchema-instance": true, "http://www.w3.org/XML/1998/namespace": true,
+}
+
 // declareHeader binds prefix to ns in the header unless either is already bound or the
 // prefix is a protected standard one.
 func (e *Encoder) declareHeader(prefix, ns string) {
-	if prefix == "" || ns == "" {
+	if prefix == "" || ns == "" || xmlOnlyNS[ns] {
 		return
 	}
 	if std, ok := stdPrefixes[prefix]; ok {
@@ -369,6 +378,21 @@ func eventNames(ev *epcis.Event) []epcis.Name {
 	return names
 }
 
+// epcisNS is the namespace of the standard EPCIS terms in JSON-LD. XML writes those terms
+// without namespace, and EPCIS 1.2 reserves elements without namespace in its extension
+// points (##local) for them; so an element without namespace maps to epcis:name where JSON
+// needs a namespaced key (top level of events, ILMD, the document), and back.
+const epcisNS = "https://ref.gs1.org/epcis/"
+
+// keyAt is key, but writes a name without namespace as epcis:name at the top level of an
+// extension list, where JSON-LD keys must be namespaced.
+func (e *Encoder) keyAt(n epcis.Name, top bool) string {
+	if top && n.Space == "" && n.Prefix == "" && !strings.HasPrefix(n.Local, "@") {
+		return "epcis:" + n.Local
+	}
+	return e.key(n)
+}
+
 // key returns the JSON key for a name: "prefix:local", the local name alone when it has no
 // namespace.
 func (e *Encoder) key(n epcis.Name) string {
@@ -441,7 +465,7 @@ func (e *Encoder) appendEvent(b []byte, ev *epcis.Event) ([]byte, error) {
 		b = appendStrings(b, "correctiveEventIDs", d.CorrectiveEventIDs, false)
 		if len(d.Extensions) > 0 {
 			b = append(b, ',')
-			b = e.appendMembers(b, d.Extensions, nil)
+			b = e.appendMembers(b, d.Extensions, nil, true)
 		}
 		b = append(b, '}')
 	}
@@ -513,12 +537,12 @@ func (e *Encoder) appendEvent(b []byte, ev *epcis.Event) ([]byte, error) {
 	}
 	if len(ev.ILMD) > 0 {
 		b = append(b, `,"ilmd":{`...)
-		b = e.appendMembers(b, ev.ILMD, nil)
+		b = e.appendMembers(b, ev.ILMD, nil, true)
 		b = append(b, '}')
 	}
 	if len(ev.Extensions) > 0 {
 		b = append(b, ',')
-		b = e.appendMembers(b, ev.Extensions, nil)
+		b = e.appendMembers(b, ev.Extensions, nil, true)
 	}
 	return append(b, '}'), nil
 }
@@ -563,7 +587,7 @@ func (e *Encoder) appendLocation(b []byte, key, id string, ext []epcis.Element) 
 	b = appendString(b, id)
 	if len(ext) > 0 {
 		b = append(b, ',')
-		b = e.appendMembers(b, ext, nil)
+		b = e.appendMembers(b, ext, nil, true)
 	}
 	return append(b, '}')
 }
@@ -691,7 +715,7 @@ func (e *Encoder) appendSensorElements(b []byte, ses []epcis.SensorElement) ([]b
 		b = append(b, ']')
 		if len(se.Extensions) > 0 {
 			b = append(b, ',')
-			b = e.appendMembers(b, se.Extensions, nil)
+			b = e.appendMembers(b, se.Extensions, nil, true)
 		}
 		b = append(b, '}')
 	}
@@ -703,7 +727,11 @@ func (e *Encoder) appendSensorElements(b []byte, ses []epcis.SensorElement) ([]b
 func (e *Encoder) appendAttrs(b []byte, attrs []epcis.Attr) []byte {
 	for _, a := range attrs {
 		b = append(b, ',')
-		b = appendString(b, e.key(a.Name))
+		k := e.keyAt(a.Name, true)
+		if a.Name.Space == "" && a.Name.Local == "bizRules" {
+			k = "bizRules" // a standard field of sensorReport in JSON
+		}
+		b = appendString(b, k)
 		b = append(b, ':')
 		b = appendString(b, a.Value)
 	}
@@ -712,14 +740,14 @@ func (e *Encoder) appendAttrs(b []byte, attrs []epcis.Attr) []byte {
 
 // appendMembers writes elements (and attributes) as object members without the braces.
 // Elements sharing a name become one array member at the place of the first.
-func (e *Encoder) appendMembers(b []byte, els []epcis.Element, attrs []epcis.Attr) []byte {
+func (e *Encoder) appendMembers(b []byte, els []epcis.Element, attrs []epcis.Attr, top bool) []byte {
 	first := true
 	for _, a := range attrs {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, e.key(a.Name))
+		b = appendString(b, e.keyAt(a.Name, top))
 		b = append(b, ':')
 		b = appendString(b, a.Value)
 	}
@@ -742,7 +770,7 @@ func (e *Encoder) appendMembers(b []byte, els []epcis.Element, attrs []epcis.Att
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, e.key(n))
+		b = appendString(b, e.keyAt(n, top))
 		b = append(b, ':')
 		if !repeated {
 			b = e.appendElementValue(b, &els[i])
@@ -767,7 +795,7 @@ func (e *Encoder) appendMembers(b []byte, els []epcis.Element, attrs []epcis.Att
 func (e *Encoder) appendElementValue(b []byte, el *epcis.Element) []byte {
 	if len(el.Children) > 0 || len(el.Attrs) > 0 {
 		b = append(b, '{')
-		b = e.appendMembers(b, el.Children, el.Attrs)
+		b = e.appendMembers(b, el.Children, el.Attrs, false)
 		if t := strings.TrimSpace(el.Text); t != "" {
 			if len(el.Children) > 0 || len(el.Attrs) > 0 {
 				b = append(b, ',')
@@ -858,7 +886,7 @@ func (e *Encoder) appendVocabulary(b []byte, v *epcis.Vocabulary) []byte {
 					b = append(b, `,"attribute":`...)
 					if len(a.Elements) > 0 {
 						b = append(b, '{')
-						b = e.appendMembers(b, a.Elements, nil)
+						b = e.appendMembers(b, a.Elements, nil, true)
 						b = append(b, '}')
 					} else {
 						b = appendString(b, a.Value)

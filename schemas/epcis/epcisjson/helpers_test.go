@@ -7,15 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/serialhub/serialhub/schemas/epcis"
 	"github.com/serialhub/serialhub/schemas/epcis/epcisjson"
+	"github.com/serialhub/serialhub/schemas/epcis/epcisjson/jsonschematest"
 	"github.com/serialhub/serialhub/schemas/internal/testvectors"
 )
 
@@ -202,73 +200,9 @@ func canonical(e *epcis.Event) string {
 	return string(b)
 }
 
-var (
-	schemaOnce *jsonschema.Schema
-	schemaErr  error
-)
-
-// lookaheadEngine compiles the schema's patterns with Go's regexp, which lacks negative
-// lookahead; the schema uses it only as "^(?!(alternatives))", handled here by negation.
-func lookaheadEngine(s string) (jsonschema.Regexp, error) {
-	if inner, ok := strings.CutPrefix(s, "^(?!"); ok && strings.HasSuffix(inner, ")") {
-		re, err := regexp.Compile("^(?:" + strings.TrimSuffix(inner, ")") + ")")
-		if err != nil {
-			return nil, err
-		}
-		return notRegexp{re}, nil
-	}
-	re, err := regexp.Compile(s)
-	if err != nil {
-		return nil, err
-	}
-	return re, nil
-}
-
-type notRegexp struct{ re *regexp.Regexp }
-
-func (n notRegexp) MatchString(s string) bool { return !n.re.MatchString(s) }
-func (n notRegexp) String() string            { return "not " + n.re.String() }
-
-// epcisSchema compiles EPCIS-JSON-Schema.json with format assertions on.
-func epcisSchema(t testing.TB) *jsonschema.Schema {
-	t.Helper()
-	if schemaOnce != nil || schemaErr != nil {
-		if schemaErr != nil {
-			t.Fatal(schemaErr)
-		}
-		return schemaOnce
-	}
-	path := testvectors.Path(t, "epcis-2.0", "json-schema", "EPCIS-JSON-Schema.json")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	c.UseRegexpEngine(lookaheadEngine)
-	const url = "https://gs1.github.io/EPCIS/EPCIS-JSON-Schema.json"
-	if err := c.AddResource(url, doc); err != nil {
-		t.Fatal(err)
-	}
-	schemaOnce, schemaErr = c.Compile(url)
-	if schemaErr != nil {
-		t.Fatal(schemaErr)
-	}
-	return schemaOnce
-}
-
 func validateSchema(t testing.TB, doc []byte) error {
 	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		return err
-	}
-	return epcisSchema(t).Validate(v)
+	return jsonschematest.Validate(t, doc)
 }
 
 func withIndent(s string) epcisjson.Option { return epcisjson.WithIndent(s) }
