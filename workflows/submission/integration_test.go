@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -237,6 +238,9 @@ func TestDeliveryThroughFaults(t *testing.T) {
 	if retried == 0 {
 		t.Error("no submission recorded a retry")
 	}
+	for i, id := range ids {
+		e.writeHistory(WorkflowID(id), fmt.Sprintf("history_faults_%d.json", i))
+	}
 	before := e.sim.Requests()
 	again, err := e.hook.CreateObligations(e.ctx, receipt)
 	if err != nil || len(again) != 3 {
@@ -272,6 +276,7 @@ func TestCaptureTransport(t *testing.T) {
 	if sub.Status != gateways.StatusAccepted || !strings.Contains(sub.AckRef, "/capture/") || polls < 3 {
 		t.Fatalf("status %s ack %q polls %d", sub.Status, sub.AckRef, polls)
 	}
+	e.writeHistory(WorkflowID(ids[0]), "history_capture.json")
 }
 
 // TestRejection: a partner's rejection is final, recorded with its reasons, and fails the
@@ -296,6 +301,7 @@ func TestRejection(t *testing.T) {
 	if n := len(sub.Exchanges); n != 1 {
 		t.Fatalf("%d exchanges; a rejection must not be retried", n)
 	}
+	e.writeHistory(WorkflowID(ids[0]), "history_rejected.json")
 }
 
 // TestWorkerKilledMidDelivery: the worker dies while the partner is slow to answer; another

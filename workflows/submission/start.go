@@ -140,4 +140,3 @@ func NewWorker(c client.Client, queue string, acts *Activities, lim Limits) work
 	w.RegisterActivity(acts)
 	return w
 }
-
