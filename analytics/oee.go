@@ -184,10 +184,11 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 		state, reason string
 	}
 	changes := map[string][]change{}
-	rows, err := s.conn.Query(ctx, `SELECT line_id, at, argMax(state, inserted_at), argMax(reason, inserted_at)
-		FROM line_states
+	// FINAL: a record sent again replaces the first (the newest inserted_at wins).
+	rows, err := s.conn.Query(ctx, `SELECT line_id, at, state, reason
+		FROM line_states FINAL
 		WHERE site_id = `+site+lineFilter+` AND at >= `+litTime(oq.From.Add(-stateLookback))+` AND at < `+litTime(oq.To)+`
-		GROUP BY line_id, at ORDER BY line_id, at`)
+		ORDER BY line_id, at`)
 	if err != nil {
 		return resp, fmt.Errorf("oee: states: %w", err)
 	}
@@ -239,16 +240,11 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 		}
 	}
 
-	// Counts per line and hour, each interval once however often re-sent.
-	rows, err = s.conn.Query(ctx, `SELECT line_id, toStartOfHour(start_at) AS h, sum(g), sum(r), sum(u), sum(a), max(rate)
-		FROM (
-			SELECT line_id, start_at, argMax(good, inserted_at) AS g, argMax(rejected, inserted_at) AS r,
-				argMax(serials_used, inserted_at) AS u, argMax(aggregation_errors, inserted_at) AS a,
-				argMax(ideal_rate, inserted_at) AS rate
-			FROM line_counts
-			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-			GROUP BY line_id, start_at
-		)
+	// Counts per line and hour.
+	rows, err = s.conn.Query(ctx, `SELECT line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
+			sum(serials_used), sum(aggregation_errors), max(ideal_rate)
+		FROM line_counts FINAL
+		WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
 		GROUP BY line_id, h`)
 	if err != nil {
 		return resp, fmt.Errorf("oee: counts: %w", err)
@@ -275,12 +271,9 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	}
 
 	// Rejects by reason over the window.
-	rows, err = s.conn.Query(ctx, `SELECT reason, sum(n) FROM (
-			SELECT argMax(reject_reasons, inserted_at) AS rs, argMax(reject_counts, inserted_at) AS ns
-			FROM line_counts
-			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-			GROUP BY line_id, start_at
-		) ARRAY JOIN rs AS reason, ns AS n
+	rows, err = s.conn.Query(ctx, `SELECT reason, sum(n)
+		FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
+		WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
 		GROUP BY reason ORDER BY sum(n) DESC, reason`)
 	if err != nil {
 		return resp, fmt.Errorf("oee: rejects: %w", err)

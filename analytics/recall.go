@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/gs1"
@@ -293,14 +294,37 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 		return RecallResponse{}, err
 	}
 	ctx = ch.Context(ctx, ch.WithSettings(bigQuery))
-	packs, meta, err := s.packFacts(ctx, rq)
-	if err != nil {
+	// The packs' own events and their direct containers' events are read at once; the
+	// containers' containers (and so on) follow, level by level, until none is new.
+	var packs map[string]timeline
+	var meta map[string]packMeta
+	var level1 map[string]timeline
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		packs, meta, err = s.packFacts(gctx, rq)
+		return err
+	})
+	g.Go(func() (err error) {
+		level1, err = s.history(gctx, `epc IN (SELECT parent_epc FROM epc_facts WHERE `+rq.where()+
+			` AND event_type = 'AggregationEvent' AND parent_epc != '')`)
+		if err != nil {
+			return fmt.Errorf("recall: containers: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return RecallResponse{}, err
 	}
-	// Walk up: the containers every pack was ever in, then theirs, until none is new.
 	anc := map[string]timeline{}
 	var next []string
 	for _, tl := range packs {
+		for _, p := range tl.parents() {
+			if _, ok := anc[p]; !ok {
+				anc[p] = level1[p]
+			}
+		}
+	}
+	for _, tl := range level1 {
 		for _, p := range tl.parents() {
 			if _, ok := anc[p]; !ok {
 				anc[p] = nil
@@ -308,7 +332,7 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 			}
 		}
 	}
-	for depth := 0; len(next) > 0 && depth < maxDepth; depth++ {
+	for depth := 1; len(next) > 0 && depth < maxDepth; depth++ {
 		got, err := s.historyOf(ctx, next)
 		if err != nil {
 			return RecallResponse{}, fmt.Errorf("recall: containers: %w", err)
@@ -389,28 +413,39 @@ func (s *Store) historyOf(ctx context.Context, epcs []string) (map[string]timeli
 	out := map[string]timeline{}
 	for len(epcs) > 0 {
 		n := min(len(epcs), 50_000)
-		query := `SELECT epc, event_time, event_id, event_type, action, biz_step, disposition, parent_epc,
-			partner, country, site_id, line_id, read_point, biz_location
-		FROM epc_history WHERE epc IN ` + litList(epcs[:n]) + ` LIMIT 1 BY epc, event_id`
-		rows, err := s.conn.Query(ctx, query)
+		got, err := s.history(ctx, "epc IN "+litList(epcs[:n]))
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var f fact
-			if err := rows.Scan(&f.EPC, &f.Time, &f.EventID, &f.Type, &f.Action, &f.BizStep, &f.Disposition,
-				&f.Parent, &f.Partner, &f.Country, &f.Site, &f.Line, &f.ReadPoint, &f.BizLocation); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("scan: %w", err)
-			}
-			out[f.EPC] = append(out[f.EPC], f)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
+		for k, v := range got {
+			out[k] = v
 		}
 		epcs = epcs[n:]
+	}
+	return out, nil
+}
+
+// history reads the events of epc_history rows matching where, one per event id, each
+// identifier's oldest first.
+func (s *Store) history(ctx context.Context, where string) (map[string]timeline, error) {
+	out := map[string]timeline{}
+	rows, err := s.conn.Query(ctx, `SELECT epc, event_time, event_id, event_type, action, biz_step, disposition,
+		parent_epc, partner, country, site_id, line_id, read_point, biz_location
+	FROM epc_history WHERE `+where+` LIMIT 1 BY epc, event_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f fact
+		if err := rows.Scan(&f.EPC, &f.Time, &f.EventID, &f.Type, &f.Action, &f.BizStep, &f.Disposition,
+			&f.Parent, &f.Partner, &f.Country, &f.Site, &f.Line, &f.ReadPoint, &f.BizLocation); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		out[f.EPC] = append(out[f.EPC], f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	for _, tl := range out {
 		tl.sort()

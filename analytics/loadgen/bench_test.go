@@ -1,0 +1,146 @@
+package loadgen
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/serialhub/serialhub/analytics"
+	"github.com/serialhub/serialhub/schemas/clickhouse/chtest"
+	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
+)
+
+// benchRows is the size of the benchmark's data: SERIALHUB_BENCH_ROWS event rows (default
+// 1M, which loads in about a minute here; the goal is 100M).
+func benchRows(b *testing.B) int64 {
+	if v := os.Getenv("SERIALHUB_BENCH_ROWS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			b.Fatalf("SERIALHUB_BENCH_ROWS=%q: want a positive number", v)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// BenchmarkAnalytics loads ~1k lots (3 sites × 20 lines, pack → case → pallet, 200 partners)
+// into ClickHouse and PostgreSQL, then measures lot recall on both (p50/p95 over the same
+// random lots), the trace of one pack, and OEE for 60 lines over 30 days.
+func BenchmarkAnalytics(b *testing.B) {
+	ctx := context.Background()
+	conn, _ := chtest.NewDB(b)
+	pg, _ := pgtest.NewDB(b)
+	cfg := DefaultConfig(benchRows(b))
+	store := analytics.NewStore(conn).WithPostgres(pg)
+	start := time.Now()
+	st, err := Load(ctx, cfg, store, pg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d event rows (%d events, %d identifiers, %d line states, %d line counts) in %s: ClickHouse %s (%.0f rows/s), PostgreSQL %s (%.0f rows/s)",
+		st.EventRows, st.Events, st.Serials, st.LineStates, st.LineCounts, time.Since(start).Round(time.Second),
+		st.CH.Round(time.Second), float64(st.EventRows)/st.CH.Seconds(), st.PG.Round(time.Second), float64(st.EventRows)/st.PG.Seconds())
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	const samples = 25
+	lots := make([]LotRef, samples)
+	for i := range lots {
+		lots[i] = cfg.Ref(rng.IntN(cfg.Lots))
+	}
+	var chP50 float64
+	b.Run("recall_clickhouse", func(b *testing.B) {
+		for range b.N {
+			d := measure(b, lots, func(r LotRef) int {
+				resp, err := store.Recall(ctx, analytics.RecallQuery{GTIN: r.GTIN, Lots: []string{r.Lot}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return resp.Count
+			})
+			chP50 = d.report(b)
+		}
+	})
+	b.Run("recall_postgres", func(b *testing.B) {
+		for range b.N {
+			d := measure(b, lots, func(r LotRef) int {
+				items, err := PGRecall(ctx, pg, r.GTIN, r.Lot)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return len(items)
+			})
+			p50 := d.report(b)
+			if chP50 > 0 {
+				b.ReportMetric(p50/chP50, "x_slower_than_ch")
+			}
+		}
+	})
+	packs := make([]string, samples)
+	for i := range packs {
+		l := cfg.GenLot(rng.IntN(cfg.Lots))
+		packs[i] = l.Serials[rng.IntN(cfg.PacksPerLot())].EPC
+	}
+	b.Run("trace_one_pack", func(b *testing.B) {
+		for range b.N {
+			d := measure(b, packs, func(epc string) int {
+				tr, err := store.Trace(ctx, epc, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				return len(tr.History)
+			})
+			d.report(b)
+		}
+	})
+	b.Run("oee_60_lines_30_days", func(b *testing.B) {
+		to := cfg.Start.Add(time.Duration(cfg.Days) * 24 * time.Hour)
+		for range b.N {
+			d := measure(b, make([]int, 5), func(int) int {
+				n := 0
+				for s := range cfg.Sites { // 3 sites × 20 lines
+					resp, err := store.OEE(ctx, analytics.OEEQuery{Site: SiteID(s), From: cfg.Start, To: to})
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(resp.Lines)
+				}
+				if n != cfg.Sites*cfg.LinesPerSite {
+					b.Fatalf("OEE covered %d lines, want %d", n, cfg.Sites*cfg.LinesPerSite)
+				}
+				return n
+			})
+			d.report(b)
+		}
+	})
+}
+
+type durations []time.Duration
+
+func measure[T any](b *testing.B, inputs []T, f func(T) int) durations {
+	b.Helper()
+	var d durations
+	for _, in := range inputs {
+		t := time.Now()
+		if f(in) == 0 {
+			b.Fatalf("empty answer for %v", in)
+		}
+		d = append(d, time.Since(t))
+	}
+	return d
+}
+
+// report adds p50 and p95 in milliseconds and returns p50.
+func (d durations) report(b *testing.B) float64 {
+	slices.Sort(d)
+	ms := func(q float64) float64 {
+		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.5), "p50_ms")
+	b.ReportMetric(ms(0.95), "p95_ms")
+	b.ReportMetric(0, "ns/op")
+	return ms(0.5)
+}
