@@ -29,6 +29,9 @@ type Config struct {
 	MaxDocumentBytes  int64
 	LogLevel          string // debug, info, warn, error
 	DataDir           string // the local stack's data folder (token file, logs)
+	SigningCert       string // PEM certificate signing files to partners (default: DATA/gateway-signing.crt)
+	SigningKey        string // its PEM key
+	PartnerCA         string // extra CA bundle trusted for partner endpoints
 }
 
 type setting struct {
@@ -53,6 +56,9 @@ func (c *Config) settings() []setting {
 		{"SERIALHUB_TASK_QUEUE", "serialhub-ingest", "Temporal task queue of the ingest workflow", false, &c.TaskQueue},
 		{"SERIALHUB_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
 		{"SERIALHUB_DATA", "", "local stack data folder (default: found from the working directory)", false, &c.DataDir},
+		{"SERIALHUB_SIGNING_CERT", "", "PEM certificate that signs files to partners (default: DATA/gateway-signing.crt, made once)", false, &c.SigningCert},
+		{"SERIALHUB_SIGNING_KEY", "", "PEM key of SERIALHUB_SIGNING_CERT", false, &c.SigningKey},
+		{"SERIALHUB_PARTNER_CA", "", "extra PEM CA bundle trusted for partner endpoints", false, &c.PartnerCA},
 	}
 }
 

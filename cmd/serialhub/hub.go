@@ -118,6 +118,9 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 		w := worker.New(d.tc, cfg.TaskQueue, worker.Options{})
 		w.RegisterWorkflow(ingest.Workflow)
 		w.RegisterActivity(&ingest.Activities{Store: store, Sink: analytics.NewWriter(analytics.NewStore(d.ch), 0, 0), Log: log})
+		if err := startSubmissions(ctx, g, cfg, d, store, w, log); err != nil {
+			return err
+		}
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -158,6 +161,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	auth := func(h http.Handler) http.Handler { return api.RequireAuth(store, log, h) }
 	(&sites.Handler{Store: store, Starter: starter, Log: log, MaxBytes: cfg.MaxDocumentBytes}).Routes(mux, auth)
 	(&analytics.Handler{Store: analytics.NewStore(d.ch).WithPostgres(d.pg), Log: log}).Routes(mux, auth)
+	submissionRoutes(mux, auth, cfg, d, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
