@@ -156,8 +156,8 @@ type RecallResponse struct {
 	Items   []RecallItem  `json:"items"`
 }
 
-// fact is one event of one identifier, as recall and trace read it.
-type fact struct {
+// Fact is one event of one identifier, as recall and trace read it.
+type Fact struct {
 	EPC         string    `json:"epc"`
 	Time        time.Time `json:"time"`
 	EventID     string    `json:"event_id"`
@@ -175,10 +175,10 @@ type fact struct {
 }
 
 // isAggregation says whether f puts its identifier into (ADD) or out of (DELETE) Parent.
-func (f fact) isAggregation() bool { return f.Type == "AggregationEvent" && f.Parent != "" }
+func (f Fact) isAggregation() bool { return f.Type == "AggregationEvent" && f.Parent != "" }
 
 // timeline is one identifier's facts, oldest first.
-type timeline []fact
+type timeline []Fact
 
 func (tl timeline) sort() {
 	sort.SliceStable(tl, func(i, j int) bool {
@@ -262,7 +262,7 @@ var stateByStep = map[string]string{
 
 // propagates says whether an event of a container changes the state of what it holds
 // (a pallet shipped ships its packs; a pallet commissioned or packed does not touch them).
-func propagates(f fact) bool {
+func propagates(f Fact) bool {
 	switch BizStepName(f.BizStep) {
 	case "shipping", "receiving", "returning", "recalling", "destroying":
 		return true
@@ -271,7 +271,7 @@ func propagates(f fact) bool {
 }
 
 // stateOf is the state f leaves its identifier in.
-func stateOf(f fact, own bool) string {
+func stateOf(f Fact, own bool) string {
 	if own && f.isAggregation() {
 		if f.Action == "DELETE" {
 			return string(domain.StateCommissioned)
@@ -383,7 +383,7 @@ func (s *Store) packFacts(ctx context.Context, rq RecallQuery) (map[string]timel
 	packs := map[string]timeline{}
 	meta := map[string]packMeta{}
 	for rows.Next() {
-		var f fact
+		var f Fact
 		var m packMeta
 		if err := rows.Scan(&f.EPC, &m.gtin, &m.serial, &m.lot, &m.expiry, &f.Site, &f.Line, &f.Time, &f.EventID,
 			&f.Type, &f.Action, &f.BizStep, &f.Disposition, &f.Parent, &f.Partner, &f.Country); err != nil {
@@ -437,7 +437,7 @@ func (s *Store) history(ctx context.Context, where string) (map[string]timeline,
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var f fact
+		var f Fact
 		if err := rows.Scan(&f.EPC, &f.Time, &f.EventID, &f.Type, &f.Action, &f.BizStep, &f.Disposition,
 			&f.Parent, &f.Partner, &f.Country, &f.Site, &f.Line, &f.ReadPoint, &f.BizLocation); err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
@@ -458,10 +458,10 @@ func recallItem(epc string, m packMeta, own timeline, anc map[string]timeline) R
 	it := RecallItem{EPC: epc, GTIN: m.gtin, Serial: m.serial, Lot: m.lot, Expiry: m.expiry, Site: m.site}
 	// The events that decide the pack's state: its own, and those of a container that
 	// propagate while the pack was inside it.
-	var latest *fact
+	var latest *Fact
 	var latestOwn bool
-	var ship *fact
-	consider := func(f *fact, isOwn bool) {
+	var ship *Fact
+	consider := func(f *Fact, isOwn bool) {
 		// The newest event wins; at the same second the pack's own event beats its container's.
 		if latest == nil || f.Time.After(latest.Time) || (f.Time.Equal(latest.Time) && (isOwn || !latestOwn)) {
 			latest, latestOwn = f, isOwn

@@ -24,7 +24,7 @@ type TraceResponse struct {
 	Lot     string `json:"lot,omitempty"`
 	Expiry  string `json:"expiry,omitempty"`
 	State   string `json:"state,omitempty"`
-	History []fact `json:"history"`
+	History []Fact `json:"history"`
 	// Containers now, innermost first (case, pallet).
 	ContainersNow []string `json:"containers_now,omitempty"`
 	// Up is every container the identifier was ever in, directly or through another, with
@@ -40,7 +40,7 @@ type TraceResponse struct {
 type TraceNode struct {
 	EPC     string `json:"epc"`
 	Level   int    `json:"level"` // 1: direct container
-	History []fact `json:"history"`
+	History []Fact `json:"history"`
 }
 
 // TraceChild is an identifier held, directly (level 1) or inside another.

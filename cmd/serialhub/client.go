@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -122,6 +125,13 @@ func (c *apiClient) recall(ctx context.Context, gtin, lot string) (analytics.Rec
 	return r, err
 }
 
+// recallQuery asks for a recall by lots, expiry range, serials or EPCs.
+func (c *apiClient) recallQuery(ctx context.Context, rq analytics.RecallQuery) (analytics.RecallResponse, error) {
+	var r analytics.RecallResponse
+	err := c.postJSON(ctx, "/v1/recall", rq, &r)
+	return r, err
+}
+
 // contentTypeOf guesses an EPCIS document's content type from its name.
 func contentTypeOf(name string) string {
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -199,33 +209,134 @@ func runReceipt(ctx context.Context, cfg Config, args []string, out io.Writer) e
 func runRecall(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("recall", flag.ContinueOnError)
 	gtin := fs.String("gtin", "", "GTIN (8, 12, 13 or 14 digits)")
-	lot := fs.String("lot", "", "lot/batch number")
-	format := fs.String("format", "table", "table or json")
+	lot := fs.String("lot", "", "lot/batch number; several separated by commas")
+	expFrom := fs.String("expiry-from", "", "first expiry date (YYYY-MM-DD) of an expiry-range recall")
+	expTo := fs.String("expiry-to", "", "last expiry date (YYYY-MM-DD) of an expiry-range recall")
+	serials := fs.String("serials", "", "serials (with --gtin) or SGTIN EPC URIs: comma-separated, or @FILE with one per line")
+	format := fs.String("format", "table", "table, json or csv")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *gtin == "" || *lot == "" {
-		return fmt.Errorf("usage: serialhub recall --gtin G --lot L [--format table|json]")
-	}
-	r, err := newClient(cfg).recall(ctx, *gtin, *lot)
+	rq := analytics.RecallQuery{GTIN: *gtin, Lots: splitList(*lot), ExpiryFrom: *expFrom, ExpiryTo: *expTo}
+	list, err := readList(*serials)
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	for _, s := range list {
+		if strings.HasPrefix(s, "urn:epc:") {
+			rq.EPCs = append(rq.EPCs, s)
+		} else {
+			rq.Serials = append(rq.Serials, s)
+		}
+	}
+	if len(rq.EPCs) == 0 && (*gtin == "" || (len(rq.Lots) == 0 && len(rq.Serials) == 0 && *expFrom == "" && *expTo == "")) {
+		return fmt.Errorf("usage: serialhub recall --gtin G (--lot L[,L...] | --expiry-from D --expiry-to D | --serials S,...|@FILE) [--format table|json|csv]\n" +
+			"       serialhub recall --serials EPC,...|@FILE")
+	}
+	c := newClient(cfg)
+	var r analytics.RecallResponse
+	if len(rq.Lots) == 1 && len(list) == 0 && *expFrom == "" && *expTo == "" {
+		r, err = c.recall(ctx, rq.GTIN, rq.Lots[0])
+	} else {
+		r, err = c.recallQuery(ctx, rq)
+	}
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
+	case "csv":
+		return writeRecallCSV(out, r)
+	case "table":
+		printRecall(out, r)
+		return nil
 	}
-	printRecall(out, r)
-	return nil
+	return fmt.Errorf("--format %q: want table, json or csv", *format)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// readList reads a comma-separated list, or one item per line from @FILE.
+func readList(s string) ([]string, error) {
+	name, ok := strings.CutPrefix(s, "@")
+	if !ok {
+		return splitList(s), nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return splitList(strings.ReplaceAll(string(b), "\n", ",")), nil
 }
 
 func printRecall(out io.Writer, r analytics.RecallResponse) {
-	fmt.Fprintf(out, "GTIN %s lot %s: %d packs\n", r.GTIN, r.Lot, r.Count)
+	what := "lot " + r.Lot
+	if r.Lot == "" {
+		what = fmt.Sprintf("%d lots", len(r.Summary.ByLot))
+	}
+	fmt.Fprintf(out, "GTIN %s %s: %d packs\n", r.GTIN, what, r.Count)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERIAL\tEXPIRY\tCASE\tSITE\tLAST STEP")
+	fmt.Fprintln(tw, "SERIAL\tLOT\tEXPIRY\tSTATE\tCASE\tPALLET\tSHIPPED\tPARTNER\tCOUNTRY\tSITE")
 	for _, it := range r.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Serial, it.Expiry, it.Parent, it.Site, it.LastBizStep)
+		shipped := ""
+		if it.ShippedAt != nil {
+			shipped = it.ShippedAt.UTC().Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Serial, it.Lot, it.Expiry, it.State, it.Case, it.Pallet,
+			shipped, it.Partner, it.Country, it.Site)
 	}
 	tw.Flush()
+	s := r.Summary
+	fmt.Fprintf(out, "\nsummary: %d packs, %d shipped, %d dispensed, %d decommissioned, in %d cases on %d pallets\n",
+		s.Packs, s.Shipped, s.Dispensed, s.Decommissioned, s.Cases, s.Pallets)
+	for _, g := range []struct {
+		name string
+		m    map[string]int
+	}{{"by state", s.ByState}, {"by partner", s.ByPartner}, {"by country", s.ByCountry}} {
+		if len(g.m) == 0 {
+			continue
+		}
+		keys := make([]string, 0, len(g.m))
+		for k := range g.m {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			return g.m[keys[i]] > g.m[keys[j]] || g.m[keys[i]] == g.m[keys[j]] && keys[i] < keys[j]
+		})
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, g.m[k])
+		}
+		fmt.Fprintf(out, "  %-11s %s\n", g.name+":", strings.Join(parts, ", "))
+	}
+}
+
+// writeRecallCSV writes one line per pack, for spreadsheets and partner notices.
+func writeRecallCSV(out io.Writer, r analytics.RecallResponse) error {
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"epc", "gtin", "serial", "lot", "expiry", "site", "state", "case", "pallet", "case_at_shipment",
+		"pallet_at_shipment", "shipped_at", "partner", "country", "dispensed", "decommissioned"})
+	for _, it := range r.Items {
+		shipped := ""
+		if it.ShippedAt != nil {
+			shipped = it.ShippedAt.UTC().Format(time.RFC3339)
+		}
+		_ = w.Write([]string{it.EPC, it.GTIN, it.Serial, it.Lot, it.Expiry, it.Site, it.State, it.Case, it.Pallet,
+			it.CaseAtShipment, it.PalletAtShipment, shipped, it.Partner, it.Country,
+			strconv.FormatBool(it.Dispensed), strconv.FormatBool(it.Decommissioned)})
+	}
+	w.Flush()
+	return w.Error()
 }

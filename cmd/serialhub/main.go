@@ -47,7 +47,12 @@ Server commands:
 User commands (talk to the API at SERIALHUB_URL):
   upload --site S FILE...       upload EPCIS documents for a site
   receipt ID                    show an upload's receipt
-  recall --gtin G --lot L       list every pack of a lot
+  recall --gtin G --lot L       every pack of a lot: state, case, pallet, partner (also
+                                --lot L1,L2, --expiry-from/--expiry-to, --serials; --format csv)
+  trace ID                      history and genealogy of a pack, case or pallet (EPC URI,
+                                DataMatrix element string, Digital Link, or serial with --gtin)
+  oee --site S --from D --to D  line OEE, downtime Pareto, rejects (--line L, --svg FILE)
+  analytics rebuild             refill ClickHouse from PostgreSQL (server command)
   submissions list|show|retry|cancel   reports to partners (show ID --payload FILE: the bytes sent)
   demo [--wait]                 run the demo scenario against the hub
 
@@ -91,6 +96,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReceipt(ctx, cfg, rest, stdout)
 	case "recall":
 		return runRecall(ctx, cfg, rest, stdout)
+	case "trace":
+		return runTrace(ctx, cfg, rest, stdout)
+	case "oee":
+		return runOEE(ctx, cfg, rest, stdout)
+	case "analytics":
+		return runAnalytics(ctx, cfg, rest, stdout)
 	case "submissions":
 		return runSubmissions(ctx, cfg, rest, stdout)
 	case "demo":
