@@ -43,7 +43,7 @@ func TestRunEPCIS(t *testing.T) {
 		t.Errorf("validate good: %q, %v", out, err)
 	}
 	out, err = run("validate", good, bad)
-	if err == nil || !strings.Contains(out, bad+`: INVALID: event 0, field bizStep: "shippin" is not a standard bizStep value`) {
+	if err == nil || !strings.Contains(out, bad+`: INVALID: event 0 (line 3), field bizStep: "shippin" is not a standard bizStep value`) {
 		t.Errorf("validate bad: %q, %v", out, err)
 	}
 

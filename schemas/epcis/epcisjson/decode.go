@@ -89,6 +89,7 @@ type limitReader struct {
 	n     int64
 	stop  int64
 	total int64
+	nl    int // newlines read so far, for line numbers in errors
 }
 
 var (
@@ -108,6 +109,7 @@ func (l *limitReader) Read(b []byte) (int, error) {
 	}
 	n, err := l.r.Read(b)
 	l.n += int64(n)
+	l.nl += bytes.Count(b[:n], newline)
 	return n, err
 }
 
@@ -207,11 +209,34 @@ func (d *Decoder) Next() (*epcis.Event, error) {
 	}
 	e, err := d.ep.parse(d.raw, d.index)
 	if err != nil {
+		d.addLine(err)
 		d.err = err
 		return nil, err
 	}
 	d.index++
 	return e, nil
+}
+
+var newline = []byte{'\n'}
+
+// addLine sets the line of a DecodeError about the event just read into d.raw: the line where
+// the parser stopped. Lines are only counted when an error needs one: the newlines read so far,
+// minus those still buffered after the event, give the event's last line.
+func (d *Decoder) addLine(err error) {
+	var de *epcis.DecodeError
+	if !errors.As(err, &de) || de.Line != 0 {
+		return
+	}
+	rest, _ := io.ReadAll(d.dec.Buffered())
+	end := d.lr.nl - bytes.Count(rest, newline) // newlines up to the end of the event
+	start := end - bytes.Count(d.raw, newline)  // newlines before the event
+	pos := len(d.raw)
+	if d.ep.p.err == err { // the parser knows where it stopped
+		pos = min(d.ep.p.i, len(d.raw))
+	} else {
+		pos = 0 // a check over the whole event: point at its start
+	}
+	de.Line = start + 1 + bytes.Count(d.raw[:pos], newline)
 }
 
 // arm moves the per-value byte limit to just past the next value's maximal end.

@@ -135,7 +135,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"no creationDate", doc(ctx, `"type":"EPCISDocument","schemaVersion":"2.0","epcisBody":{"eventList":[]}`), epcis.Limits{}, "field creationDate: missing"},
 		{"event not object", doc(ctx, head, `"epcisBody":{"eventList":[1]}`), epcis.Limits{}, "event 0: an event must be a JSON object"},
 		{"undefined prefix", ev(`,"zz:a":1`), epcis.Limits{}, `event 0, field zz:a: uses prefix "zz", which no @context defines`},
-		{"field of another type", ev(`,"childEPCs":[]`), epcis.Limits{}, "event 0, field childEPCs: is not a field of ObjectEvent"},
+		{"field of another type", ev(`,"childEPCs":[]`), epcis.Limits{}, "event 0 (line 1), field childEPCs: is not a field of ObjectEvent"},
 		{"bad tz", ev(`,"eventTimeZoneOffset":"+1:00"`), epcis.Limits{}, `field eventTimeZoneOffset: "+1:00" is not a time zone offset`},
 		{"not uri", ev(`,"readPoint":{"id":"no scheme"}`), epcis.Limits{}, `field readPoint.id: "no scheme" is not a URI`},
 		{"bad uom", ev(`,"quantityList":[{"epcClass":"urn:x:y","quantity":1,"uom":"kg"}]`), epcis.Limits{}, `field quantityList[0].uom: "kg" is not a UN/CEFACT`},
@@ -225,5 +225,24 @@ func TestUnqualifiedNames(t *testing.T) {
 	}
 	if a, b := canonical(ev), canonical(evs[0]); a != b {
 		t.Errorf("round trip:\n%s\n%s", a, b)
+	}
+}
+
+// TestDecodeErrorLine: errors inside events carry the line where the problem is.
+func TestDecodeErrorLine(t *testing.T) {
+	in := "{" + ctx + `,
+"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2024-01-02T00:00:00Z",
+"epcisBody":{"eventList":[
+` + event + `,
+{"type":"ObjectEvent",
+ "eventTime":"2024-01-02T03:04:05Z",
+ "eventTimeZoneOffset":"+00:00",
+ "action":"ADDED",
+ "epcList":[]}
+]}}`
+	_, _, err := decodeAll(strings.NewReader(in), epcis.Limits{})
+	var de *epcis.DecodeError
+	if !errors.As(err, &de) || de.Event != 1 || de.Line != 10 || de.Field != "action" {
+		t.Fatalf("got %v (%+v), want event 1, line 10, field action", err, de)
 	}
 }
