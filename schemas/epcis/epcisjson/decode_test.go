@@ -134,7 +134,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"no body", doc(ctx, head), epcis.Limits{}, "field epcisBody: missing"},
 		{"no creationDate", doc(ctx, `"type":"EPCISDocument","schemaVersion":"2.0","epcisBody":{"eventList":[]}`), epcis.Limits{}, "field creationDate: missing"},
 		{"event not object", doc(ctx, head, `"epcisBody":{"eventList":[1]}`), epcis.Limits{}, "event 0: an event must be a JSON object"},
-		{"undefined prefix", ev(`,"zz:a":1`), epcis.Limits{}, `event 0, field zz:a: uses prefix "zz", which no @context defines`},
+		{"undefined prefix", ev(`,"zz:a":1`), epcis.Limits{}, `event 0 (line 1), field zz:a: uses prefix "zz", which no @context defines`},
 		{"field of another type", ev(`,"childEPCs":[]`), epcis.Limits{}, "event 0 (line 1), field childEPCs: is not a field of ObjectEvent"},
 		{"bad tz", ev(`,"eventTimeZoneOffset":"+1:00"`), epcis.Limits{}, `field eventTimeZoneOffset: "+1:00" is not a time zone offset`},
 		{"not uri", ev(`,"readPoint":{"id":"no scheme"}`), epcis.Limits{}, `field readPoint.id: "no scheme" is not a URI`},
