@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/gs1"
@@ -120,38 +121,67 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 		return TraceResponse{}, err
 	}
 	tr := TraceResponse{Input: input, EPC: epc}
-	got, err := s.historyOf(ctx, []string{epc})
-	if err != nil {
-		return tr, fmt.Errorf("trace %s: %w", epc, err)
+	// One round of concurrent queries answers most traces: the identifier's events, those of
+	// its containers two levels up, its lot and what it holds directly. Deeper levels follow.
+	var own, up2 map[string]timeline
+	var kids []TraceChild
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		own, err = s.history(gctx, "epc = "+lit(epc))
+		return err
+	})
+	parentsOf := func(sub string) string {
+		return `SELECT parent_epc FROM epc_history WHERE epc IN (` + sub + `) AND event_type = 'AggregationEvent' AND parent_epc != ''`
 	}
-	own := got[epc]
-	if len(own) == 0 {
-		return tr, domain.Errorf(domain.CodeNotFound, "no events for %s", epc)
-	}
-	tr.History = own
+	l1 := parentsOf("SELECT " + lit(epc))
+	g.Go(func() (err error) {
+		up2, err = s.history(gctx, "epc IN ("+l1+") OR epc IN ("+parentsOf(l1)+")")
+		return err
+	})
 	if sg, err := gs1.ParseSGTINURI(epc); err == nil {
 		tr.GTIN, tr.Serial = string(sg.GTIN), sg.Serial
-		if err := s.conn.QueryRow(ctx, `SELECT any(lot), any(expiry) FROM epc_facts
-			WHERE gtin = `+lit(tr.GTIN)+` AND serial = `+lit(tr.Serial)+` AND lot != ''`).Scan(&tr.Lot, &tr.Expiry); err != nil {
-			return tr, fmt.Errorf("trace %s: lot: %w", epc, err)
-		}
+		g.Go(func() error {
+			return s.conn.QueryRow(gctx, `SELECT any(lot), any(expiry) FROM epc_facts
+				WHERE gtin = `+lit(tr.GTIN)+` AND serial = `+lit(tr.Serial)+` AND lot != ''`).Scan(&tr.Lot, &tr.Expiry)
+		})
 	}
-	// Up: containers level by level.
+	g.Go(func() (err error) {
+		kids, err = s.contents(gctx, []string{epc})
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return tr, fmt.Errorf("trace %s: %w", epc, err)
+	}
+	tr.History = own[epc]
+	if len(tr.History) == 0 {
+		return tr, domain.Errorf(domain.CodeNotFound, "no events for %s", epc)
+	}
+	// Up: levels from the identifier's own parents; histories already read are reused.
 	anc := map[string]timeline{}
 	levels := map[string]int{}
-	next := own.parents()
+	next := timeline(tr.History).parents()
 	for depth := 1; len(next) > 0 && depth <= maxDepth; depth++ {
+		var missing []string
 		for _, p := range next {
 			levels[p] = depth
+			if tl, ok := up2[p]; ok {
+				anc[p] = tl
+			} else {
+				missing = append(missing, p)
+			}
 		}
-		h, err := s.historyOf(ctx, next)
-		if err != nil {
-			return tr, fmt.Errorf("trace %s: containers: %w", epc, err)
+		if len(missing) > 0 {
+			h, err := s.historyOf(ctx, missing)
+			if err != nil {
+				return tr, fmt.Errorf("trace %s: containers: %w", epc, err)
+			}
+			for _, p := range missing {
+				anc[p] = h[p]
+			}
 		}
 		var more []string
 		for _, p := range next {
-			anc[p] = h[p]
-			for _, pp := range h[p].parents() {
+			for _, pp := range anc[p].parents() {
 				if _, ok := levels[pp]; !ok && !slices.Contains(more, pp) {
 					more = append(more, pp)
 				}
@@ -168,16 +198,11 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 		}
 		return tr.Up[i].EPC < tr.Up[j].EPC
 	})
-	tr.ContainersNow = chainAt(own, anc, time.Unix(1<<40, 0))
-	tr.State = recallItem(epc, packMeta{}, own, anc).State
-	// Down: what it holds now.
-	parents := []string{epc}
-	for depth := 1; len(parents) > 0 && depth <= maxDepth && tr.DownCount < maxTraceDown; depth++ {
-		kids, err := s.contents(ctx, parents)
-		if err != nil {
-			return tr, fmt.Errorf("trace %s: contents: %w", epc, err)
-		}
-		parents = parents[:0]
+	tr.ContainersNow = chainAt(tr.History, anc, time.Unix(1<<40, 0))
+	tr.State = recallItem(epc, packMeta{}, tr.History, anc).State
+	// Down: what it holds now, level by level.
+	for depth := 1; len(kids) > 0 && depth <= maxDepth && tr.DownCount < maxTraceDown; depth++ {
+		var parents []string
 		for _, k := range kids {
 			if tr.DownCount >= maxTraceDown {
 				break
@@ -186,6 +211,13 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 			tr.Down = append(tr.Down, k)
 			tr.DownCount++
 			parents = append(parents, k.EPC)
+		}
+		if depth == maxDepth || tr.DownCount >= maxTraceDown {
+			break
+		}
+		var err error
+		if kids, err = s.contents(ctx, parents); err != nil {
+			return tr, fmt.Errorf("trace %s: contents: %w", epc, err)
 		}
 	}
 	return tr, nil
