@@ -56,6 +56,65 @@ func TestRecallEqualsPostgres(t *testing.T) {
 		t.Fatal("no pack was shipped: the test data proves nothing")
 	}
 
+	// Trace: a dispensed pack of a shipped pallet, named by its DataMatrix content (no company prefix
+	// length), shows its case and pallet with the shipment; the pallet holds its cases and
+	// their packs.
+	var l *Lot
+	var pack Serial
+	for i := range cfg.Lots {
+		lot := cfg.GenLot(i)
+		for _, s := range lot.Serials {
+			if s.State == "dispensed" { // a pack dispensed after its pallet was shipped
+				l, pack = &lot, s
+				break
+			}
+		}
+		if l != nil {
+			break
+		}
+	}
+	if l == nil {
+		t.Fatal("no shipped pack in the test data")
+	}
+	tr, err := store.Trace(ctx, "\x1d01"+pack.GTIN+"21"+pack.Serial, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseEPC := pack.Parent
+	var palletEPC string
+	for _, s := range l.Serials {
+		if s.EPC == caseEPC {
+			palletEPC = s.Parent
+		}
+	}
+	if tr.EPC != pack.EPC || tr.Lot != l.Lot || len(tr.ContainersNow) != 2 || tr.ContainersNow[0] != caseEPC ||
+		tr.ContainersNow[1] != palletEPC || len(tr.Up) != 2 || tr.State != pack.State {
+		t.Fatalf("trace of %s: %+v", pack.EPC, tr)
+	}
+	shippedPallet := false
+	for _, f := range tr.Up[1].History {
+		shippedPallet = shippedPallet || (f.BizStep == "shipping" && f.Partner != "")
+	}
+	if !shippedPallet {
+		t.Errorf("trace of %s: the pallet's shipment is missing: %+v", pack.EPC, tr.Up[1])
+	}
+	ptr, err := store.Trace(ctx, palletEPC, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDown := 0
+	for _, s := range l.Serials {
+		for _, c := range l.Serials {
+			if s.Parent == palletEPC || (s.Parent == c.EPC && c.Parent == palletEPC) {
+				wantDown++
+				break
+			}
+		}
+	}
+	if ptr.DownCount != wantDown {
+		t.Errorf("pallet %s holds %d, want %d", palletEPC, ptr.DownCount, wantDown)
+	}
+
 	// By expiry range: exactly the packs of the GTIN's lots that expire in it.
 	l0 := cfg.GenLot(0)
 	byExp, err := store.Recall(ctx, analytics.RecallQuery{GTIN: l0.GTIN, ExpiryFrom: l0.Expiry, ExpiryTo: l0.Expiry})
