@@ -108,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, cfg, rest, stdout)
 	case "gs1":
 		return runGS1(rest, stdout, stderr)
+	case "epcis":
+		return runEPCIS(ctx, rest, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q (try `serialhub help`)", cmd)
 }
