@@ -134,10 +134,12 @@ CREATE TABLE serial_allocations (
 
 -- Every serial ever issued. The primary key is what guarantees a serial is never issued twice
 -- for a GTIN, whatever the code above it does; returned serials stay here for that reason.
+-- allocation_id has no foreign key on purpose: its per-row trigger cost ~15 % of the time of
+-- a 100k-serial allocation, and the allocation row is written in the same transaction.
 CREATE TABLE issued_serials (
     gtin           text NOT NULL,
     serial         text NOT NULL,
-    allocation_id  bigint NOT NULL REFERENCES serial_allocations (id),
+    allocation_id  bigint NOT NULL,
     returned_at    timestamptz,
     PRIMARY KEY (gtin, serial)
 );
