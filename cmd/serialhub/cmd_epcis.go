@@ -10,6 +10,7 @@ import (
 
 	"github.com/serialhub/serialhub/schemas/epcis"
 	"github.com/serialhub/serialhub/schemas/epcis/codec"
+	"github.com/serialhub/serialhub/schemas/epcis/epcisxml"
 	"github.com/serialhub/serialhub/schemas/epcis/eventhash"
 )
 
@@ -165,7 +166,13 @@ func runEPCISHash(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("epcis hash: %w", err)
 	}
 	defer f.Close()
-	dec, err := codec.NewDecoder(f, format, epcis.Limits{})
+	var dec epcis.Decoder
+	if format == codec.JSONLD {
+		dec, err = codec.NewDecoder(f, format, epcis.Limits{})
+	} else {
+		// An event's hash does not depend on the order of its fields, so neither does reading it.
+		dec = epcisxml.NewDecoder(f, epcis.Limits{}, epcisxml.AnyOrder())
+	}
 	if err != nil {
 		return fmt.Errorf("epcis hash: %w", err)
 	}

@@ -30,10 +30,11 @@ const bufSize = 64 << 10
 // Decoder streams the events of one EPCIS 1.2 or 2.0 XML document. It implements
 // epcis.Decoder. It is not safe for concurrent use.
 type Decoder struct {
-	lim epcis.Limits
-	cr  *countReader
-	br  *bufio.Reader
-	x   *xml.Decoder
+	lim      epcis.Limits
+	anyOrder bool // see AnyOrder
+	cr       *countReader
+	br       *bufio.Reader
+	x        *xml.Decoder
 
 	// ns is the stack of namespace bindings in scope; marks[i] is len(ns) before the
 	// bindings of the i-th open element.
@@ -70,7 +71,7 @@ const (
 
 // NewDecoder returns a decoder reading r within lim (zero fields take epcis.DefaultLimits).
 // Nothing is read until Document or Next is called.
-func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
+func NewDecoder(r io.Reader, lim epcis.Limits, opts ...DecoderOption) *Decoder {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = epcis.DefaultLimits.MaxDepth
 	}
@@ -86,12 +87,23 @@ func NewDecoder(r io.Reader, lim epcis.Limits) *Decoder {
 	x := xml.NewDecoder(br)
 	x.Strict = true
 	d := &Decoder{lim: lim, cr: cr, br: br, x: x, curEvent: -1}
+	for _, o := range opts {
+		o(d)
+	}
 	x.CharsetReader = d.charsetReader
 	d.setBudget(0)
 	return d
 }
 
 var _ epcis.Decoder = (*Decoder)(nil)
+
+// DecoderOption changes how a Decoder reads.
+type DecoderOption func(*Decoder)
+
+// AnyOrder accepts the fields of an event in any order. Intake stays strict (the XSDs fix the
+// order, and a document out of order is malformed); hashing must not depend on order, and the
+// event-hash vectors shuffle fields on purpose to prove it.
+func AnyOrder() DecoderOption { return func(d *Decoder) { d.anyOrder = true } }
 
 // Version returns the EPCIS version detected from the root element; it is empty before
 // Document or Next has read the root.

@@ -123,7 +123,7 @@ func (d *Decoder) eventFields(ev *epcis.Event, st *eventState, container string,
 	last, lastName := 0, ""
 	// In EPCIS 1.2, what lies inside extension/extension (and AssociationEvent as a
 	// whole) is matched by a lax wildcard: the XSD imposes no order there.
-	ordered := d.version != epcis.Version12 || (nest < 2 && ev.Type != epcis.AssociationEvent)
+	ordered := !d.anyOrder && (d.version != epcis.Version12 || (nest < 2 && ev.Type != epcis.AssociationEvent))
 	return d.children(container, func(se xml.StartElement) error {
 		if !isEPCIS(se.Name) {
 			el, err := d.element(se)
