@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS epc_history (
     inserted_at   DateTime
 ) ENGINE = ReplacingMergeTree(inserted_at)
 PARTITION BY toYYYYMM(event_date)
-ORDER BY (epc, event_time, event_id);
+ORDER BY (epc, event_time, event_id)
+SETTINGS index_granularity = 1024;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS epc_history_mv TO epc_history AS
 SELECT event_date, event_time, event_id, site_id, line_id, event_type, action, biz_step,

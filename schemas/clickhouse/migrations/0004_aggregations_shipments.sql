@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS aggregations (
     inserted_at   DateTime
 ) ENGINE = ReplacingMergeTree(inserted_at)
 PARTITION BY toYYYYMM(event_date)
-ORDER BY (parent_epc, child_epc, event_time, event_id);
+ORDER BY (parent_epc, child_epc, event_time, event_id)
+SETTINGS index_granularity = 1024;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS aggregations_mv TO aggregations AS
 SELECT event_date, event_time, event_id, site_id, action, parent_epc, epc AS child_epc, inserted_at
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS shipments (
     inserted_at   DateTime
 ) ENGINE = ReplacingMergeTree(inserted_at)
 PARTITION BY toYYYYMM(event_date)
-ORDER BY (partner, event_time, epc, event_id);
+ORDER BY (partner, event_time, epc, event_id)
+SETTINGS index_granularity = 1024;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS shipments_mv TO shipments AS
 SELECT event_date, event_time, event_id, site_id, epc, partner, country, destination, inserted_at
