@@ -162,6 +162,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	(&sites.Handler{Store: store, Starter: starter, Log: log, MaxBytes: cfg.MaxDocumentBytes}).Routes(mux, auth)
 	(&analytics.Handler{Store: analytics.NewStore(d.ch).WithPostgres(d.pg), Log: log}).Routes(mux, auth)
 	submissionRoutes(mux, auth, cfg, d, log)
+	masterdataRoutes(mux, auth, d, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

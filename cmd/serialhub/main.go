@@ -54,6 +54,8 @@ User commands (talk to the API at SERIALHUB_URL):
   oee --site S --from D --to D  line OEE, downtime Pareto, rejects (--line L, --svg FILE)
   analytics rebuild             refill ClickHouse from PostgreSQL (server command)
   submissions list|show|retry|cancel   reports to partners (show ID --payload FILE: the bytes sent)
+  masterdata import FILE.csv... markets, sites, lines, products, partners (also list|show|history)
+  serials request --site S --line L --gtin G --count N   allocate serials (also return|pool|alerts)
   demo [--wait]                 run the demo scenario against the hub
 
 Standards tools (offline):
@@ -104,6 +106,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAnalytics(ctx, cfg, rest, stdout)
 	case "submissions":
 		return runSubmissions(ctx, cfg, rest, stdout)
+	case "masterdata":
+		return runMasterdata(ctx, cfg, rest, stdout)
+	case "serials":
+		return runSerials(ctx, cfg, rest, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, cfg, rest, stdout)
 	case "gs1":

@@ -35,7 +35,6 @@ type frame struct {
 	arr   bool
 	first bool
 	idx   int
-	key   string // for paths; set lazily only for errors
 	kb    []byte
 }
 
