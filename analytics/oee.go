@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/serialhub/serialhub/schemas/domain"
 )
 
@@ -184,32 +186,108 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 		state, reason string
 	}
 	changes := map[string][]change{}
-	// FINAL: a record sent again replaces the first (the newest inserted_at wins).
-	rows, err := s.conn.Query(ctx, `SELECT line_id, at, state, reason
-		FROM line_states FINAL
-		WHERE site_id = `+site+lineFilter+` AND at >= `+litTime(oq.From.Add(-stateLookback))+` AND at < `+litTime(oq.To)+`
-		ORDER BY line_id, at`)
-	if err != nil {
-		return resp, fmt.Errorf("oee: states: %w", err)
-	}
-	for rows.Next() {
-		var line string
-		var c change
-		if err := rows.Scan(&line, &c.at, &c.state, &c.reason); err != nil {
-			rows.Close()
-			return resp, fmt.Errorf("oee: states: %w", err)
+	// The four queries run at once; only the counts touch the buckets while they run.
+	var kpi SerializationKPIs
+	var rejTotal int64
+	var commissioned uint64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		// FINAL: a record sent again replaces the first (the newest inserted_at wins).
+		rows, err := s.conn.Query(gctx, `SELECT line_id, at, state, reason
+			FROM line_states FINAL
+			WHERE site_id = `+site+lineFilter+` AND at >= `+litTime(oq.From.Add(-stateLookback))+` AND at < `+litTime(oq.To)+`
+			ORDER BY line_id, at`)
+		if err != nil {
+			return fmt.Errorf("oee: states: %w", err)
 		}
-		cs := changes[line]
-		if !c.at.After(oq.From) && len(cs) > 0 && !cs[len(cs)-1].at.After(oq.From) {
-			cs[len(cs)-1] = c // only the last change before the window matters
-		} else {
-			cs = append(cs, c)
+		for rows.Next() {
+			var line string
+			var c change
+			if err := rows.Scan(&line, &c.at, &c.state, &c.reason); err != nil {
+				rows.Close()
+				return fmt.Errorf("oee: states: %w", err)
+			}
+			cs := changes[line]
+			if !c.at.After(oq.From) && len(cs) > 0 && !cs[len(cs)-1].at.After(oq.From) {
+				cs[len(cs)-1] = c // only the last change before the window matters
+			} else {
+				cs = append(cs, c)
+			}
+			changes[line] = cs
 		}
-		changes[line] = cs
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return resp, fmt.Errorf("oee: states: %w", err)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("oee: states: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// Counts per line and hour.
+		rows, err := s.conn.Query(gctx, `SELECT line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
+				sum(serials_used), sum(aggregation_errors), max(ideal_rate)
+			FROM line_counts FINAL
+			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
+			GROUP BY line_id, h`)
+		if err != nil {
+			return fmt.Errorf("oee: counts: %w", err)
+		}
+		for rows.Next() {
+			var line string
+			var h time.Time
+			var good, r, u, a uint64
+			var rate float64
+			if err := rows.Scan(&line, &h, &good, &r, &u, &a, &rate); err != nil {
+				rows.Close()
+				return fmt.Errorf("oee: counts: %w", err)
+			}
+			b := bucket(line, h.Unix())
+			b.good, b.rejected, b.used, b.aggErrors, b.idealRate, b.hasCounts = int64(good), int64(r), int64(u), int64(a), rate, true
+			kpi.SerialsUsed += int64(u)
+			kpi.Good += int64(good)
+			kpi.AggregationErrors += int64(a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("oee: counts: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// Rejects by reason over the window.
+		rows, err := s.conn.Query(gctx, `SELECT reason, sum(n)
+			FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
+			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
+			GROUP BY reason ORDER BY sum(n) DESC, reason`)
+		if err != nil {
+			return fmt.Errorf("oee: rejects: %w", err)
+		}
+		for rows.Next() {
+			var rc ReasonCount
+			var n uint64
+			if err := rows.Scan(&rc.Reason, &n); err != nil {
+				rows.Close()
+				return fmt.Errorf("oee: rejects: %w", err)
+			}
+			rc.Count = int64(n)
+			rejTotal += rc.Count
+			resp.Rejects = append(resp.Rejects, rc)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("oee: rejects: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// Serials commissioned in the window (whole days).
+		if err := s.conn.QueryRow(gctx, `SELECT uniqMerge(packs) FROM commissioned_daily
+			WHERE site_id = `+site+lineFilter+` AND day >= toDate(`+litTime(oq.From)+`) AND day < toDate(`+litTime(oq.To)+`)`).Scan(&commissioned); err != nil {
+			return fmt.Errorf("oee: commissioned: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return resp, err
 	}
 	downtime := map[[2]string]float64{}
 	for line, cs := range changes {
@@ -240,70 +318,10 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 		}
 	}
 
-	// Counts per line and hour.
-	rows, err = s.conn.Query(ctx, `SELECT line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
-			sum(serials_used), sum(aggregation_errors), max(ideal_rate)
-		FROM line_counts FINAL
-		WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-		GROUP BY line_id, h`)
-	if err != nil {
-		return resp, fmt.Errorf("oee: counts: %w", err)
-	}
-	var kpi SerializationKPIs
-	for rows.Next() {
-		var line string
-		var h time.Time
-		var g, r, u, a uint64
-		var rate float64
-		if err := rows.Scan(&line, &h, &g, &r, &u, &a, &rate); err != nil {
-			rows.Close()
-			return resp, fmt.Errorf("oee: counts: %w", err)
-		}
-		b := bucket(line, h.Unix())
-		b.good, b.rejected, b.used, b.aggErrors, b.idealRate, b.hasCounts = int64(g), int64(r), int64(u), int64(a), rate, true
-		kpi.SerialsUsed += int64(u)
-		kpi.Good += int64(g)
-		kpi.AggregationErrors += int64(a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return resp, fmt.Errorf("oee: counts: %w", err)
-	}
-
-	// Rejects by reason over the window.
-	rows, err = s.conn.Query(ctx, `SELECT reason, sum(n)
-		FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
-		WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-		GROUP BY reason ORDER BY sum(n) DESC, reason`)
-	if err != nil {
-		return resp, fmt.Errorf("oee: rejects: %w", err)
-	}
-	var rejTotal int64
-	for rows.Next() {
-		var rc ReasonCount
-		var n uint64
-		if err := rows.Scan(&rc.Reason, &n); err != nil {
-			rows.Close()
-			return resp, fmt.Errorf("oee: rejects: %w", err)
-		}
-		rc.Count = int64(n)
-		rejTotal += rc.Count
-		resp.Rejects = append(resp.Rejects, rc)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return resp, fmt.Errorf("oee: rejects: %w", err)
-	}
 	for i := range resp.Rejects {
 		resp.Rejects[i].Share = float64(resp.Rejects[i].Count) / float64(rejTotal)
 	}
 
-	// Serials commissioned in the window (whole days).
-	var commissioned uint64
-	if err := s.conn.QueryRow(ctx, `SELECT uniqMerge(packs) FROM commissioned_daily
-		WHERE site_id = `+site+lineFilter+` AND day >= toDate(`+litTime(oq.From)+`) AND day < toDate(`+litTime(oq.To)+`)`).Scan(&commissioned); err != nil {
-		return resp, fmt.Errorf("oee: commissioned: %w", err)
-	}
 	kpi.Commissioned = int64(commissioned)
 	if kpi.Good > 0 {
 		kpi.UsedPerGood = float64(kpi.SerialsUsed) / float64(kpi.Good)
