@@ -193,6 +193,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 	var p rowParser
 	var key string
 	var do func(pgx.Tx) (bool, bool, error)
+	var validate func() FieldErrors // on a copy: for the other columns of a row that did not parse
 	opt := PutOptions{By: by}
 	switch kind {
 	case KindMarket:
@@ -201,6 +202,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 			m.SerialFormat = p.format("serial_format", v)
 		}
 		key = strings.ToUpper(m.Code)
+		validate = func() FieldErrors { c := m; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
 			r, err := put(ctx, tx, marketKind, m, (*Market).Validate, opt)
 			return r.Changed, r.Created, err
@@ -234,6 +236,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 		if g, err := gs1.ParseGTIN(pr.GTIN); err == nil {
 			key = string(g)
 		}
+		validate = func() FieldErrors { c := pr; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
 			r, err := put(ctx, tx, productKind, pr, (*Product).Validate, opt)
 			return r.Changed, r.Created, err
@@ -241,6 +244,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 	case KindSite:
 		st := Site{ID: row["id"], Name: row["name"], GLN: row["gln"], SGLN: row["sgln"], Country: row["country"]}
 		key = st.ID
+		validate = func() FieldErrors { c := st; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
 			r, err := put(ctx, tx, siteKind, st, (*Site).Validate, opt)
 			return r.Changed, r.Created, err
@@ -251,6 +255,7 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 			l.IdealRate = p.float("ideal_rate", v)
 		}
 		key = LineKey(l.SiteID, l.ID)
+		validate = func() FieldErrors { c := l; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
 			r, err := put(ctx, tx, lineKind, l, (*Line).Validate, opt)
 			return r.Changed, r.Created, err
@@ -281,15 +286,25 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 			pa.SecretKeys = secretKeys(pa.TransportSecrets)
 		}
 		key = pa.GLN
+		validate = func() FieldErrors { c := pa; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
 			r, err := put(ctx, tx, partnerKind, pa, (*Partner).Validate, opt)
 			return r.Changed, r.Created, err
 		}
 	}
-	for _, e := range p.errs {
-		errs = append(errs, RowError{Row: rowNo, Column: e.Field, Message: e.Message})
-	}
-	if len(errs) > 0 {
+	if len(p.errs) > 0 {
+		failed := map[string]bool{}
+		for _, e := range p.errs {
+			failed[e.Field] = true
+		}
+		for _, e := range validate() {
+			if !failed[e.Field] {
+				p.errs = append(p.errs, e)
+			}
+		}
+		for _, e := range p.errs {
+			errs = append(errs, RowError{Row: rowNo, Column: e.Field, Message: e.Message})
+		}
 		return errs, false, false
 	}
 	if first, dup := seen[key]; dup {

@@ -279,6 +279,7 @@ func TestImportErrors(t *testing.T) {
 	wantErrs := []string{
 		"row 3, column gtin: check digit 4 should be 3",
 		"row 4, column pack_size: \"x\" is not a whole number",
+		"row 4, column company_prefix_length: 13: want 6 to 12",
 		"row 5, column markets: market ZZ is not in the master data",
 	}
 	check := func(res ImportResult) {
