@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/sites/serials"
 )
 
@@ -104,7 +105,10 @@ func runSerialsRequest(ctx context.Context, c *apiClient, args []string, out, er
 	_, err := c.do(ctx, http.MethodPost, "/v1/sites/"+url.PathEscape(*site)+"/serials", "application/json",
 		jsonBody(req), &a)
 	if err != nil {
-		return fmt.Errorf("%w (request id %s: repeat with --request-id to retry safely)", err, req.RequestID)
+		if code := domain.ErrorCode(err); code != domain.CodeInternal && code != domain.CodeUnavailable {
+			return err // the hub answered: repeating will not help
+		}
+		return fmt.Errorf("%w (request id %s: repeat with --request-id %s to retry safely)", err, req.RequestID, req.RequestID)
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(out)
