@@ -41,7 +41,7 @@ func GenerateDocument(w io.Writer, v epcis.Version, events int) error {
 		MasterData: []epcis.Vocabulary{{
 			Type: "urn:epcglobal:epcis:vtype:EPCClass",
 			Elements: []epcis.VocabularyElement{{
-				ID: "urn:epc:idpat:sgtin:0614141.0107346.*",
+				ID: "urn:epc:idpat:sgtin:0614141.107346.*",
 				Attributes: []epcis.Attribute{
 					{ID: "urn:epcglobal:cbv:mda#regulatedProductName", Value: "Generazepam 10 mg tablets"},
 					{ID: "urn:epcglobal:cbv:mda#additionalTradeItemIdentification", Value: "0614-1410-73"},
@@ -83,7 +83,7 @@ func (g *generator) next() *epcis.Event {
 	t := g.base.Add(time.Duration(g.n) * 700 * time.Millisecond)
 	g.n++
 	lot := "L" + strconv.Itoa(1000+g.cases/50)
-	caseEPC := "urn:epc:id:sgtin:0614141.1107346." + strconv.Itoa(500000+g.cases)
+	caseEPC := "urn:epc:id:sgtin:0614141.207346." + strconv.Itoa(500000+g.cases)
 	ev := &epcis.Event{
 		EventTime:           t,
 		EventTimeZoneOffset: "+01:00",
@@ -96,7 +96,7 @@ func (g *generator) next() *epcis.Event {
 		ev.BizStep, ev.Disposition = "urn:epcglobal:cbv:bizstep:commissioning", "urn:epcglobal:cbv:disp:active"
 		ev.EPCList = make([]string, genUnitsPerCase)
 		for i := range ev.EPCList {
-			ev.EPCList[i] = "urn:epc:id:sgtin:0614141.0107346." + strconv.Itoa(100000000+g.serial+i)
+			ev.EPCList[i] = "urn:epc:id:sgtin:0614141.107346." + strconv.Itoa(100000000+g.serial+i)
 		}
 		ev.ILMD = []epcis.Element{
 			{Name: epcis.Name{Space: epcis.NSCBVMDA, Prefix: "cbvmda", Local: "lotNumber"}, Text: lot},
@@ -118,7 +118,7 @@ func (g *generator) next() *epcis.Event {
 		ev.ParentID = caseEPC
 		ev.EPCList = make([]string, genUnitsPerCase)
 		for i := range ev.EPCList {
-			ev.EPCList[i] = "urn:epc:id:sgtin:0614141.0107346." + strconv.Itoa(100000000+g.serial+i)
+			ev.EPCList[i] = "urn:epc:id:sgtin:0614141.107346." + strconv.Itoa(100000000+g.serial+i)
 		}
 		g.serial += genUnitsPerCase
 		g.cases++
@@ -131,7 +131,7 @@ func (g *generator) next() *epcis.Event {
 		ev.BizStep, ev.Disposition = "urn:epcglobal:cbv:bizstep:shipping", "urn:epcglobal:cbv:disp:in_transit"
 		ev.ReadPoint, ev.BizLocation = genDC, ""
 		for i := genCasesPerShip; i > 0; i-- {
-			ev.EPCList = append(ev.EPCList, "urn:epc:id:sgtin:0614141.1107346."+strconv.Itoa(500000+g.cases-i))
+			ev.EPCList = append(ev.EPCList, "urn:epc:id:sgtin:0614141.207346."+strconv.Itoa(500000+g.cases-i))
 		}
 		ship := strconv.Itoa(g.cases / genCasesPerShip)
 		ev.BizTransactions = []epcis.BizTransaction{
