@@ -1,17 +1,20 @@
 package sites
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/serialhub/serialhub/schemas/api"
 	"github.com/serialhub/serialhub/schemas/domain"
+	"github.com/serialhub/serialhub/schemas/epcis"
+	"github.com/serialhub/serialhub/schemas/epcis/codec"
 )
 
 // IngestStarter starts the processing of a stored document. Starting twice for the same
@@ -89,25 +92,33 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeForbidden, "this key may not upload for site %q", site))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "document larger than %d bytes", h.MaxBytes))
-			return
-		}
-		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "read body: %v", err))
-		return
-	}
-	format, err := sniffFormat(r.Header.Get("Content-Type"), body)
+	mode, err := errorMode(r)
 	if err != nil {
 		api.WriteError(w, r, h.Log, err)
 		return
 	}
-	rec, err := h.Store.SaveDocument(r.Context(), Upload{SiteID: site, ContentType: r.Header.Get("Content-Type"),
-		Format: format, Body: body})
+	// The body streams into PostgreSQL; only its head is held, to tell the format and read
+	// the SBDH document id.
+	body := bufio.NewReaderSize(http.MaxBytesReader(w, r.Body, h.MaxBytes), headBytes)
+	head, err := body.Peek(headBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		api.WriteError(w, r, h.Log, bodyErr(err, h.MaxBytes))
+		return
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "empty document"))
+		return
+	}
+	f, err := codec.Detect(r.Header.Get("Content-Type"), head)
 	if err != nil {
-		api.WriteError(w, r, h.Log, err)
+		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "%v", err))
+		return
+	}
+	format := f.String()
+	rec, err := h.Store.SaveUpload(r.Context(), UploadMeta{SiteID: site, ContentType: r.Header.Get("Content-Type"),
+		Format: format, DocumentID: documentID(head, f), ErrorMode: mode}, body)
+	if err != nil {
+		api.WriteError(w, r, h.Log, bodyErr(err, h.MaxBytes))
 		return
 	}
 	log := h.Log.With("site", site, "receipt_id", rec.ID)
@@ -150,26 +161,45 @@ const (
 	FormatJSON20 = "2.0-json"
 )
 
-// sniffFormat decides a document's binding from its content type and first bytes.
-func sniffFormat(contentType string, body []byte) (string, error) {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	head := bytes.TrimSpace(body[:min(len(body), 4096)])
-	switch {
-	case len(head) == 0:
-		return "", domain.Errorf(domain.CodeInvalid, "empty document")
-	case head[0] == '{' || mt == "application/ld+json" || mt == "application/json":
-		if head[0] != '{' {
-			return "", domain.Errorf(domain.CodeInvalid, "content type %s but the body is not a JSON object", mt)
-		}
-		return FormatJSON20, nil
-	case head[0] == '<':
-		if bytes.Contains(head, []byte("urn:epcglobal:epcis:xsd:2")) {
-			return FormatXML20, nil
-		}
-		if bytes.Contains(head, []byte("urn:epcglobal:epcis:xsd:1")) {
-			return FormatXML12, nil
-		}
-		return "", domain.Errorf(domain.CodeInvalid, "XML document without an EPCIS 1.2 or 2.0 namespace in its first 4 KiB")
+// headBytes is how much of a body is held to tell its format and read its header.
+const headBytes = 1 << 20
+
+// bodyErr turns a failure to read the body into a domain error.
+func bodyErr(err error, maxBytes int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return domain.Errorf(domain.CodeInvalid, "document larger than %d bytes", maxBytes)
 	}
-	return "", domain.Errorf(domain.CodeInvalid, "not an EPCIS document (content type %q)", contentType)
+	return err
+}
+
+// errorMode reads the capture error behaviour an upload asks for: the EPCIS 2.0 header
+// GS1-Capture-Error-Behaviour or the query parameter errors=; "" leaves it to the site.
+func errorMode(r *http.Request) (string, error) {
+	m := r.Header.Get("GS1-Capture-Error-Behaviour")
+	if v := r.URL.Query().Get("errors"); v != "" {
+		m = v
+	}
+	if m != "" && !ValidMode(m) {
+		return "", domain.Errorf(domain.CodeInvalid, "capture error behaviour %q: want rollback or proceed", m)
+	}
+	return m, nil
+}
+
+// documentID reads the SBDH InstanceIdentifier from the head of a document, when the header
+// lies within it. A head that does not decode has no id; the ingest reports what is wrong.
+func documentID(head []byte, f codec.Format) string {
+	dec, err := codec.NewDecoder(bytes.NewReader(head), f, epcis.DefaultLimits)
+	if err != nil {
+		return ""
+	}
+	doc, err := dec.Document()
+	if err != nil || doc == nil || doc.Header == nil {
+		return ""
+	}
+	id := strings.TrimSpace(doc.Header.InstanceIdentifier)
+	if len(id) > 200 {
+		return ""
+	}
+	return id
 }

@@ -10,7 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,8 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/serialhub/serialhub/schemas/domain"
-	"github.com/serialhub/serialhub/schemas/epcis"
-	"github.com/serialhub/serialhub/schemas/gs1"
 	"github.com/serialhub/serialhub/schemas/sqlfile"
 )
 
@@ -139,7 +137,8 @@ func (s *Store) Receipt(ctx context.Context, id string) (domain.Receipt, error) 
 	var errs []byte
 	var status string
 	err := s.pool.QueryRow(ctx, q.Get("Receipt"), id).Scan(&r.ID, &r.SiteID, &status, &r.Format, &r.Size, &sum,
-		&r.DocumentID, &r.ReceivedAt, &r.ProcessedAt, &r.Events, &r.Serials, &errs)
+		&r.DocumentID, &r.ReceivedAt, &r.ProcessedAt, &r.Events, &r.Serials, &errs, &r.ErrorMode, &r.Attempt,
+		&r.RejectedEvents)
 	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
 		return r, domain.Errorf(domain.CodeNotFound, "no receipt %s", id)
 	}
@@ -163,22 +162,27 @@ func isInvalidUUID(err error) bool {
 type Document struct {
 	SiteID string
 	Format string
-	Body   []byte
+	Body   []byte // LoadDocument only; OpenDocument streams it
 	Status domain.ReceiptStatus
+
+	ErrorMode      string // rollback or proceed
+	Attempt        int    // the current processing run
+	CheckedAttempt int    // the run whose rule check is recorded
+	ChunksDone     int    // chunks of that run applied
+
+	appliedBefore int64 // largest event key of the document before the checked run
 }
 
-// LoadDocument reads a stored upload.
+// LoadDocument reads a stored upload with its whole body. Large documents are better read
+// with OpenDocument.
 func (s *Store) LoadDocument(ctx context.Context, id string) (Document, error) {
-	var d Document
-	var status string
-	err := s.pool.QueryRow(ctx, q.Get("LoadDocument"), id).Scan(&d.SiteID, &d.Format, &d.Body, &status)
-	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
-		return d, domain.Errorf(domain.CodeNotFound, "no document %s", id)
-	}
+	d, r, err := s.OpenDocument(ctx, id)
 	if err != nil {
+		return d, err
+	}
+	if d.Body, err = io.ReadAll(r); err != nil {
 		return d, fmt.Errorf("load document %s: %w", id, err)
 	}
-	d.Status = domain.ReceiptStatus(status)
 	return d, nil
 }
 
@@ -210,137 +214,23 @@ func (s *Store) MarkProcessed(ctx context.Context, id string) error {
 	return nil
 }
 
+// PendingDocument is a document acknowledged but not finished, with its processing attempt.
+type PendingDocument struct {
+	ReceiptID string
+	Attempt   int
+}
+
 // Pending lists documents acknowledged longer ago than age and not yet finished.
-func (s *Store) Pending(ctx context.Context, age time.Duration) ([]string, error) {
+func (s *Store) Pending(ctx context.Context, age time.Duration) ([]PendingDocument, error) {
 	rows, err := s.pool.Query(ctx, q.Get("Pending"), fmt.Sprintf("%d seconds", int(age.Seconds())))
 	if err != nil {
 		return nil, fmt.Errorf("list pending documents: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PendingDocument])
 	if err != nil {
 		return nil, fmt.Errorf("list pending documents: %w", err)
 	}
-	return ids, nil
-}
-
-// IdentifiedEvent is an event with the ID the hub files it under.
-type IdentifiedEvent struct {
-	ID    string
-	Event *epcis.Event
-}
-
-// Applied says what applying a document did.
-type Applied struct {
-	Events  int
-	Serials int // identifiers commissioned
-}
-
-// Apply records a document's events and applies them to the serial states, all in one
-// transaction together with the document's status, so that a retried activity either finds
-// the work done or does all of it.
-func (s *Store) Apply(ctx context.Context, receiptID, siteID string, events []IdentifiedEvent) (Applied, error) {
-	var res Applied
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return res, fmt.Errorf("apply %s: %w", receiptID, err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-
-	var applied bool
-	if err := tx.QueryRow(ctx, q.Get("LockForApply"), receiptID).Scan(&applied, &res.Events, &res.Serials); err != nil {
-		return res, fmt.Errorf("apply %s: lock document: %w", receiptID, err)
-	}
-	if applied {
-		return res, nil
-	}
-	res = Applied{}
-
-	batch := &pgx.Batch{}
-	for i, ie := range events {
-		e := ie.Event
-		epcs, roles := identifiers(e)
-		batch.Queue(q.Get("InsertEvent"), receiptID, i, ie.ID, string(e.Type), string(e.Action), e.BizStep,
-			e.Disposition, e.EventTime, e.EventTimeZoneOffset, e.ReadPoint, e.BizLocation, e.ParentID,
-			e.LotNumber(), e.ExpiryDate(), epcs, roles)
-		res.Serials += queueLifecycle(batch, e, siteID)
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return res, fmt.Errorf("apply %s: %w", receiptID, err)
-	}
-	res.Events = len(events)
-	if _, err := tx.Exec(ctx, q.Get("MarkApplied"), receiptID, res.Events, res.Serials); err != nil {
-		return res, fmt.Errorf("apply %s: mark applied: %w", receiptID, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return res, fmt.Errorf("apply %s: commit: %w", receiptID, err)
-	}
-	return res, nil
-}
-
-// identifiers lists the EPCs an event names, with their role.
-func identifiers(e *epcis.Event) (epcs, roles []string) {
-	role := "epc"
-	if e.Type == epcis.AggregationEvent || e.Type == epcis.AssociationEvent {
-		role = "child"
-	}
-	for _, epc := range e.EPCList {
-		epcs = append(epcs, epc)
-		roles = append(roles, role)
-	}
-	return epcs, roles
-}
-
-// queueLifecycle queues the serial-state changes of one event and returns how many
-// identifiers it commissioned. The skeleton knows commissioning, packing, unpacking,
-// shipping and decommissioning; the full lifecycle and its rules come with intake (issue 4).
-func queueLifecycle(b *pgx.Batch, e *epcis.Event, siteID string) int {
-	step := bizStepName(e.BizStep)
-	switch {
-	case e.Type == epcis.ObjectEvent && e.Action == epcis.ActionAdd && step == "commissioning":
-		for _, epc := range e.EPCList {
-			gtin, serial := splitEPC(epc)
-			b.Queue(q.Get("Commission"), epc, gtin, serial, e.LotNumber(), e.ExpiryDate(), siteID, e.EventTime)
-		}
-		return len(e.EPCList)
-	case e.Type == epcis.AggregationEvent && e.Action == epcis.ActionAdd:
-		for _, c := range e.EPCList {
-			b.Queue(q.Get("Pack"), c, e.ParentID, e.EventTime)
-		}
-	case e.Type == epcis.AggregationEvent && e.Action == epcis.ActionDelete:
-		for _, c := range e.EPCList {
-			b.Queue(q.Get("Unpack"), c, e.ParentID, e.EventTime)
-		}
-	case e.Type == epcis.ObjectEvent && step == "shipping":
-		for _, epc := range e.EPCList {
-			b.Queue(q.Get("SetState"), epc, string(domain.StateShipped), e.EventTime)
-		}
-	case e.Type == epcis.ObjectEvent && step == "decommissioning":
-		for _, epc := range e.EPCList {
-			b.Queue(q.Get("SetState"), epc, string(domain.StateDecommissioned), e.EventTime)
-		}
-	}
-	return 0
-}
-
-// bizStepName reduces a CBV business step in any of its forms (bare, URN, web URI) to its
-// bare name.
-func bizStepName(s string) string {
-	if i := strings.LastIndexAny(s, ":-/"); i >= 0 && (strings.HasPrefix(s, "urn:") || strings.HasPrefix(s, "http")) {
-		return s[i+1:]
-	}
-	return s
-}
-
-// splitEPC returns the GTIN and serial of an SGTIN, the SSCC of an SSCC (as serial), or
-// empty strings for other identifiers.
-func splitEPC(epc string) (gtin, serial string) {
-	if sg, err := gs1.ParseSGTINURI(epc); err == nil {
-		return string(sg.GTIN), sg.Serial
-	}
-	if sscc, err := gs1.ParseSSCCURI(epc); err == nil {
-		return "", sscc.Value
-	}
-	return "", ""
+	return out, nil
 }
 
 // FlatEvents returns a document's events flattened per identifier, for the analytics store.

@@ -32,6 +32,7 @@ type Config struct {
 	SigningCert       string // PEM certificate signing files to partners (default: DATA/gateway-signing.crt)
 	SigningKey        string // its PEM key
 	PartnerCA         string // extra CA bundle trusted for partner endpoints
+	IntakeRules       string // all, or lifecycle (no master-data and serial-pool rules)
 }
 
 type setting struct {
@@ -59,6 +60,7 @@ func (c *Config) settings() []setting {
 		{"SERIALHUB_SIGNING_CERT", "", "PEM certificate that signs files to partners (default: DATA/gateway-signing.crt, made once)", false, &c.SigningCert},
 		{"SERIALHUB_SIGNING_KEY", "", "PEM key of SERIALHUB_SIGNING_CERT", false, &c.SigningKey},
 		{"SERIALHUB_PARTNER_CA", "", "extra PEM CA bundle trusted for partner endpoints", false, &c.PartnerCA},
+		{"SERIALHUB_INTAKE_RULES", "all", "intake rules: all, or lifecycle (no master-data and serial-pool checks)", false, &c.IntakeRules},
 	}
 }
 
@@ -82,6 +84,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("SERIALHUB_MAX_DOCUMENT_BYTES=%q: want a positive number of bytes", v)
 		}
 		c.MaxDocumentBytes = n
+	}
+	if c.IntakeRules != "all" && c.IntakeRules != "lifecycle" {
+		return c, fmt.Errorf("SERIALHUB_INTAKE_RULES=%q: want all or lifecycle", c.IntakeRules)
 	}
 	if c.URL == "" {
 		c.URL = "http://" + c.HTTPAddr

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/big"
+	"net/http"
 	"text/template"
 	"time"
 
@@ -55,7 +57,12 @@ func runDemo(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 		return err
 	}
 	lot := "L" + time.Now().UTC().Format("060102150405")
-	doc, serials, err := demoDocument(gtin, lot, demoPacks)
+	issued, err := demoMasterData(ctx, admin, siteClient, gtin, lot, demoPacks)
+	if err != nil {
+		return err
+	}
+	step("master data: product %s, line %s; %d serials issued to the line by the hub", gtin, demoLine, len(issued))
+	doc, serials, err := demoDocumentWith(gtin, lot, issued)
 	if err != nil {
 		return err
 	}
@@ -127,15 +134,55 @@ type demoIDs struct {
 	caseURI  string
 }
 
-// demoDocument writes an EPCIS 1.2 document: commissioning of the packs (with lot and expiry)
-// and of their case, and the aggregation of the packs into the case.
+// demoLine is the demo site's packaging line.
+const demoLine = "L1"
+
+// demoMasterData registers the demo product and line and has the hub issue n serials for the
+// lot to the line.
+func demoMasterData(ctx context.Context, admin, site *apiClient, gtin gs1.GTIN, lot string, n int) ([]string, error) {
+	product := map[string]any{"gtin": string(gtin), "company_prefix_length": len(demoPrefix), "name": "Demo pills 10 mg",
+		"pack_size": 30, "markets": []map[string]string{{"market": "DE"}}}
+	if _, err := admin.do(ctx, http.MethodPut, "/v1/products/"+string(gtin), "application/json", demoJSON(product), nil); err != nil {
+		return nil, fmt.Errorf("register product: %w", err)
+	}
+	line := map[string]any{"site": demoSite, "id": demoLine, "name": "Line 1", "ideal_rate": 120}
+	if _, err := admin.do(ctx, http.MethodPut, "/v1/sites/"+demoSite+"/lines/"+demoLine, "application/json", demoJSON(line), nil); err != nil {
+		return nil, fmt.Errorf("register line: %w", err)
+	}
+	var alloc struct {
+		Serials []string `json:"serials"`
+	}
+	req := map[string]any{"line": demoLine, "gtin": string(gtin), "count": n, "lot": lot, "request_id": "demo-" + lot}
+	if err := site.postJSON(ctx, "/v1/sites/"+demoSite+"/serials", req, &alloc); err != nil {
+		return nil, fmt.Errorf("request serials: %w", err)
+	}
+	return alloc.Serials, nil
+}
+
+func demoJSON(v any) io.Reader {
+	b, _ := json.Marshal(v)
+	return bytes.NewReader(b)
+}
+
+// demoDocument writes an EPCIS 1.2 document of n packs with random serials (see
+// demoDocumentWith).
 func demoDocument(gtin gs1.GTIN, lot string, n int) ([]byte, demoIDs, error) {
-	var ids demoIDs
-	for range n {
+	serials := make([]string, n)
+	for i := range serials {
 		s, err := randomSerial(12)
 		if err != nil {
-			return nil, ids, err
+			return nil, demoIDs{}, err
 		}
+		serials[i] = s
+	}
+	return demoDocumentWith(gtin, lot, serials)
+}
+
+// demoDocumentWith writes an EPCIS 1.2 document: commissioning of the packs (with lot and
+// expiry) on line 1 and of their case, and the aggregation of the packs into the case.
+func demoDocumentWith(gtin gs1.GTIN, lot string, serials []string) ([]byte, demoIDs, error) {
+	var ids demoIDs
+	for _, s := range serials {
 		uri, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
 		if err != nil {
 			return nil, ids, err
@@ -161,7 +208,7 @@ func demoDocument(gtin gs1.GTIN, lot string, n int) ([]byte, demoIDs, error) {
 		"Created": now.Format(time.RFC3339), "T1": now.Add(-2 * time.Minute).Format(time.RFC3339),
 		"T2": now.Add(-time.Minute).Format(time.RFC3339), "Packs": ids.packs, "Case": ids.caseURI,
 		"Lot": lot, "Expiry": now.AddDate(2, 0, 0).Format("2006-01-02"),
-		"Site": "urn:epc:id:sgln:" + demoPrefix + ".00000.0",
+		"Site": "urn:epc:id:sgln:" + demoPrefix + ".00000.0", "Line": "urn:epc:id:sgln:" + demoPrefix + ".00000." + demoLine,
 	})
 	return b.Bytes(), ids, err
 }
@@ -192,7 +239,7 @@ var demoTemplate = template.Must(template.New("epcis").Parse(`<?xml version="1.0
         <action>ADD</action>
         <bizStep>urn:epcglobal:cbv:bizstep:commissioning</bizStep>
         <disposition>urn:epcglobal:cbv:disp:active</disposition>
-        <readPoint><id>{{.Site}}</id></readPoint>
+        <readPoint><id>{{.Line}}</id></readPoint>
         <bizLocation><id>{{.Site}}</id></bizLocation>
         <extension>
           <ilmd>

@@ -21,8 +21,16 @@ import (
 )
 
 // testHub runs `serialhub hub` in-process on its own databases, task queue and port, against
-// the real servers of the local stack, and returns its configuration lookup.
+// the real servers of the local stack, and returns its configuration lookup. Only the
+// lifecycle rules of intake run (tests upload documents of products without master data);
+// testHubEnv with SERIALHUB_INTAKE_RULES=all runs them all.
 func testHub(t *testing.T) (getenv func(string) string, cfg Config) {
+	t.Helper()
+	return testHubEnv(t, map[string]string{"SERIALHUB_INTAKE_RULES": "lifecycle"})
+}
+
+// testHubEnv is testHub with settings of its own.
+func testHubEnv(t *testing.T, extra map[string]string) (getenv func(string) string, cfg Config) {
 	t.Helper()
 	_, pgDSN := pgtest.NewDB(t)
 	_, chCfg := chtest.NewDB(t)
@@ -47,6 +55,9 @@ func testHub(t *testing.T) (getenv func(string) string, cfg Config) {
 		"SERIALHUB_TASK_QUEUE":         "test-ingest-" + hex.EncodeToString(b),
 		"SERIALHUB_DATA":               t.TempDir(),
 		"SERIALHUB_LOG_LEVEL":          "warn",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	getenv = func(k string) string { return env[k] }
 

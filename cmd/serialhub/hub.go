@@ -27,6 +27,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/postgres"
 	"github.com/serialhub/serialhub/sites"
 	"github.com/serialhub/serialhub/workflows/ingest"
+	"github.com/serialhub/serialhub/workflows/submission"
 )
 
 // deps are the connections every server command needs.
@@ -91,7 +92,7 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 	}
 	defer d.close()
 	store := sites.NewStore(d.pg)
-	starter := ingest.Starter{Client: d.tc, TaskQueue: cfg.TaskQueue}
+	starter := ingest.Starter{Client: d.tc, TaskQueue: cfg.TaskQueue, Hooks: []string{submission.CreateObligationsName}}
 
 	g, ctx := errgroup.WithContext(ctx)
 	if serve {
@@ -117,7 +118,8 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 	if work {
 		w := worker.New(d.tc, cfg.TaskQueue, worker.Options{})
 		w.RegisterWorkflow(ingest.Workflow)
-		w.RegisterActivity(&ingest.Activities{Store: store, Sink: analytics.NewWriter(analytics.NewStore(d.ch), 0, 0), Log: log})
+		w.RegisterActivity(&ingest.Activities{Store: store, Sink: analytics.NewWriter(analytics.NewStore(d.ch), 0, 0),
+			Rules: intakeRules(cfg, d, log), Log: log})
 		if err := startSubmissions(ctx, g, cfg, d, store, w, log); err != nil {
 			return err
 		}

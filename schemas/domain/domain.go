@@ -107,6 +107,11 @@ type Receipt struct {
 	Serials     int           `json:"serials"`
 	Errors      []string      `json:"errors,omitempty"`
 	Duplicate   bool          `json:"duplicate,omitempty"` // this upload repeated an earlier one
+	// ErrorMode is the capture error behaviour: rollback (one bad event rejects the document)
+	// or proceed (the good events are accepted, the bad ones go to the exception queue).
+	ErrorMode      string `json:"error_mode,omitempty"`
+	Attempt        int    `json:"attempt,omitempty"`         // processing runs (reprocessing adds one)
+	RejectedEvents int    `json:"rejected_events,omitempty"` // events of the last attempt in the exception queue
 }
 
 // SerialState is the lifecycle state of a serialised item.
@@ -118,6 +123,12 @@ const (
 	StatePacked         SerialState = "packed"
 	StateShipped        SerialState = "shipped"
 	StateDecommissioned SerialState = "decommissioned"
+	StateReceived       SerialState = "received"
+	StateReturned       SerialState = "returned"
+	StateDestroyed      SerialState = "destroyed"
+	StateSampled        SerialState = "sampled"
+	StateDispensed      SerialState = "dispensed"
+	StateRecalled       SerialState = "recalled"
 )
 
 // RecallItem is one pack of a recall answer.

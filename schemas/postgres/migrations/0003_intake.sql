@@ -5,12 +5,15 @@
 -- How an upload is processed and how far it got. attempt counts reprocessing runs;
 -- checked_attempt is the attempt whose rule check is recorded (its rejected events are the
 -- open exceptions of that attempt); chunks_done counts the chunks of that attempt applied,
--- each committed together with its effects. parts > 0: the body is in document_parts.
+-- each committed together with its effects; applied_before is the largest event key the
+-- document had when that check was recorded (the events above it are that attempt's).
+-- parts > 0: the body is in document_parts.
 ALTER TABLE documents
     ADD COLUMN error_mode       text NOT NULL DEFAULT 'rollback' CHECK (error_mode IN ('rollback', 'proceed')),
     ADD COLUMN attempt          integer NOT NULL DEFAULT 1,
     ADD COLUMN checked_attempt  integer NOT NULL DEFAULT 0,
     ADD COLUMN chunks_done      integer NOT NULL DEFAULT 0,
+    ADD COLUMN applied_before   bigint NOT NULL DEFAULT 0,
     ADD COLUMN rejected_events  integer NOT NULL DEFAULT 0,
     ADD COLUMN parts            integer NOT NULL DEFAULT 0;
 -- The same SBDH InstanceIdentifier from the same site is the same document.
