@@ -37,6 +37,8 @@ func (h *Handler) Routes(mux *http.ServeMux, auth func(http.Handler) http.Handle
 	mux.Handle("POST /v1/sites/{site}/keys", auth(http.HandlerFunc(h.createKey)))
 	mux.Handle("POST /v1/sites/{site}/documents", auth(http.HandlerFunc(h.upload)))
 	mux.Handle("GET /v1/receipts/{id}", auth(http.HandlerFunc(h.receipt)))
+	mux.Handle("PUT /v1/sites/{site}/intake-settings", auth(http.HandlerFunc(h.intakeSettings)))
+	h.exceptionRoutes(mux, auth)
 }
 
 func (h *Handler) upsertSite(w http.ResponseWriter, r *http.Request) {
@@ -202,4 +204,26 @@ func documentID(head []byte, f codec.Format) string {
 		return ""
 	}
 	return id
+}
+
+// IntakeSettings are a site's intake settings.
+type IntakeSettings struct {
+	ErrorMode string `json:"error_mode"` // rollback or proceed
+}
+
+func (h *Handler) intakeSettings(w http.ResponseWriter, r *http.Request) {
+	if _, err := api.RequireAdmin(r); err != nil {
+		api.WriteError(w, r, h.Log, err)
+		return
+	}
+	var in IntakeSettings
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "intake settings JSON: %v", err))
+		return
+	}
+	if err := h.Store.SetSiteErrorMode(r.Context(), r.PathValue("site"), in.ErrorMode); err != nil {
+		api.WriteError(w, r, h.Log, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, in)
 }

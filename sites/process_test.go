@@ -8,6 +8,7 @@ import (
 
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/epcis"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // TestLifecycle takes packs through their whole life and checks each state in PostgreSQL and
@@ -267,5 +268,70 @@ func TestResume(t *testing.T) {
 	// A third run finds it done.
 	if again := f.process(r.ID, 12); again.Events != 20 {
 		t.Fatalf("third run: %+v", again)
+	}
+}
+
+// TestExceptionQueue: rejected events are listed, reprocessed once the master data is fixed,
+// or dismissed with a reason; nothing disappears.
+func TestExceptionQueue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	f.pools.issue(gtin1, "s1", "L1", "LOT-Q", "Q1", "Q2")
+	f.pools.issue(gtin2, "s1", "L1", "LOT-Q", "Q3")
+	// Proceed: Q1 and Q2 accepted, the unknown product's pack queued.
+	r := f.run(ModeProceed,
+		commission(f.at(0), "L1", "LOT-Q", "2028-01-31", pack1("Q1")),
+		commission(f.at(0), "L1", "LOT-Q", "2028-01-31", sgtin("000002", "Q3")),
+		packInto(f.at(1), sscc("0000000401"), pack1("Q1"), sgtin("000002", "Q3")),
+		commission(f.at(2), "L1", "LOT-Q", "2028-01-31", pack1("Q2")),
+	)
+	if r.Status != domain.StatusProcessed || r.RejectedEvents != 2 || r.Events != 2 {
+		t.Fatalf("first attempt: %+v", r)
+	}
+	list, err := f.s.Exceptions(ctx, "s1", 0)
+	if err != nil || len(list) != 1 || list[0].Open != 2 || !strings.HasPrefix(list[0].FirstError, "[gtin_unknown] event 1") {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if other, _ := f.s.Exceptions(ctx, "s2", 0); len(other) != 0 {
+		t.Fatalf("site s2 sees %+v", other)
+	}
+	// The product is added; the two events go through on the second attempt.
+	if _, err := f.rules.Catalog.(*masterdata.Store).PutProduct(ctx, masterdata.Product{GTIN: gtin2, CompanyPrefixLength: 7, Name: "Syrup", PackSize: 1}, masterdata.PutOptions{By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	attempt, err := f.s.Reprocess(ctx, r.ID)
+	if err != nil || attempt != 2 {
+		t.Fatalf("reprocess = %d, %v", attempt, err)
+	}
+	r = f.process(r.ID, 0)
+	if r.Status != domain.StatusProcessed || r.RejectedEvents != 0 || r.Events != 4 || r.Attempt != 2 {
+		t.Fatalf("second attempt: %+v", r)
+	}
+	if st, p := f.state(sgtin("000002", "Q3")); st != domain.StatePacked || p != sscc("0000000401") {
+		t.Fatalf("Q3: %s in %s", st, p)
+	}
+	d, err := f.s.ExceptionsOf(ctx, r.ID)
+	if err != nil || len(d.Exceptions) != 2 || d.Exceptions[0].Status != "resolved" || d.Exceptions[1].Status != "resolved" {
+		t.Fatalf("exceptions after reprocessing: %+v, %v", d.Exceptions, err)
+	}
+	if _, err := f.s.Reprocess(ctx, r.ID); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("reprocessing without open exceptions: %v", err)
+	}
+	// A rejected document dismissed with a reason stays listed with it.
+	bad := f.run("", commission(f.at(3), "L1", "LOT-Q", "2028-01-31", pack1("NOT-ISSUED")))
+	if _, err := f.s.Dismiss(ctx, bad.ID, "", "admin"); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("dismiss without reason: %v", err)
+	}
+	if n, err := f.s.Dismiss(ctx, bad.ID, "test document sent by mistake", "admin key 1"); err != nil || n != 1 {
+		t.Fatalf("dismiss = %d, %v", n, err)
+	}
+	d, err = f.s.ExceptionsOf(ctx, bad.ID)
+	if err != nil || len(d.Exceptions) != 1 || d.Exceptions[0].Status != "dismissed" || d.Exceptions[0].Reason == "" ||
+		d.Exceptions[0].Errors[0].Code != RuleSerialNotAllocated {
+		t.Fatalf("dismissed: %+v, %v", d, err)
+	}
+	if list, _ := f.s.Exceptions(ctx, "", 0); len(list) != 0 {
+		t.Fatalf("open exceptions left: %+v", list)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -145,34 +146,35 @@ func runUpload(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
 	site := fs.String("site", "", "site id (required)")
 	wait := fs.Bool("wait", true, "wait until each document is processed")
+	mode := fs.String("errors", "", "capture error behaviour: rollback or proceed (default: the site's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *site == "" || fs.NArg() == 0 {
-		return errors.New("usage: serialhub upload --site S FILE ...")
+		return errors.New("usage: serialhub upload --site S [--errors rollback|proceed] FILE ...")
 	}
 	c := newClient(cfg)
 	failed := 0
 	for i, name := range fs.Args() {
-		body, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "[%d/%d] %s (%d bytes) ... ", i+1, fs.NArg(), name, len(body))
-		r, err := c.upload(ctx, *site, contentTypeOf(name), body)
+		fmt.Fprintf(out, "[%d/%d] %s ", i+1, fs.NArg(), name)
+		start := time.Now()
+		r, err := c.uploadFile(ctx, *site, name, *mode, out)
 		if err != nil {
 			fmt.Fprintf(out, "failed: %v\n", err)
 			failed++
 			continue
 		}
+		fmt.Fprintf(out, "stored in %s, receipt %s", time.Since(start).Round(time.Millisecond), r.ID)
 		if *wait && !r.Duplicate {
-			if r, err = c.waitReceipt(ctx, r.ID, 10*time.Minute); err != nil {
-				fmt.Fprintf(out, "failed: %v\n", err)
+			fmt.Fprint(out, ", processing")
+			if r, err = c.waitReceiptProgress(ctx, r.ID, time.Hour, out); err != nil {
+				fmt.Fprintf(out, " failed: %v\n", err)
 				failed++
 				continue
 			}
 		}
-		fmt.Fprintf(out, "%s receipt %s: %d events, %d serials%s\n", r.Status, r.ID, r.Events, r.Serials, dupNote(r))
+		fmt.Fprintf(out, "\n    %s: %d events, %d serials%s (%s)\n", r.Status, r.Events, r.Serials, dupNote(r),
+			time.Since(start).Round(time.Millisecond))
 		for _, e := range r.Errors {
 			fmt.Fprintf(out, "    error: %s\n", e)
 		}
@@ -184,6 +186,70 @@ func runUpload(ctx context.Context, cfg Config, args []string, out io.Writer) er
 		return fmt.Errorf("%d of %d documents failed or were rejected", failed, fs.NArg())
 	}
 	return nil
+}
+
+// uploadFile streams a file to the intake API, printing how much was sent at every tenth.
+func (c *apiClient) uploadFile(ctx context.Context, site, name, mode string, out io.Writer) (domain.Receipt, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return domain.Receipt{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return domain.Receipt{}, err
+	}
+	fmt.Fprintf(out, "(%.1f MB) ", float64(st.Size())/1e6)
+	path := "/v1/sites/" + url.PathEscape(site) + "/documents"
+	if mode != "" {
+		path += "?errors=" + url.QueryEscape(mode)
+	}
+	var r domain.Receipt
+	_, err = c.do(ctx, http.MethodPost, path, contentTypeOf(name), &progressReader{r: f, total: st.Size(), out: out}, &r)
+	return r, err
+}
+
+// progressReader prints 10%, 20%... as a body is read.
+type progressReader struct {
+	r     io.Reader
+	total int64
+	n     int64
+	shown int64
+	out   io.Writer
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if p.total > 0 {
+		for tenth := p.n * 10 / p.total; p.shown < tenth; {
+			p.shown++
+			fmt.Fprintf(p.out, "%d%% ", p.shown*10)
+		}
+	}
+	return n, err
+}
+
+// waitReceiptProgress is waitReceipt printing a dot a second while the hub works.
+func (c *apiClient) waitReceiptProgress(ctx context.Context, id string, timeout time.Duration, out io.Writer) (domain.Receipt, error) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	defer func() { close(done); wg.Wait() }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprint(out, ".")
+			}
+		}
+	}()
+	return c.waitReceipt(ctx, id, timeout)
 }
 
 func dupNote(r domain.Receipt) string {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +211,74 @@ func TestRejectedDocumentIsKept(t *testing.T) {
 	}
 	if r.Status != domain.StatusRejected || len(r.Errors) == 0 || !strings.Contains(r.Errors[0], "eventTime") {
 		t.Fatalf("receipt = %+v, want rejected with an error naming eventTime", r)
+	}
+}
+
+// TestExceptionsCLI: a document breaking the rules is uploaded from the command line,
+// rejected with its reasons, listed and shown in the exception queue, hidden from another
+// site, and dismissed with a reason.
+func TestExceptionsCLI(t *testing.T) {
+	getenv, cfg := testHubEnv(t, nil)
+	ctx := context.Background()
+	admin := newClient(cfg)
+	site := domain.Site{ID: demoSite, Name: "Demo", GLN: demoSiteGLN}
+	if err := admin.postJSON(ctx, "/v1/sites", site, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.postJSON(ctx, "/v1/sites", domain.Site{ID: "site-other", Name: "Other"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var key, other struct{ Token string }
+	if err := admin.postJSON(ctx, "/v1/sites/"+demoSite+"/keys", nil, &key); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.postJSON(ctx, "/v1/sites/site-other/keys", nil, &other); err != nil {
+		t.Fatal(err)
+	}
+	gtin, err := demoGTIN()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := demoMasterData(ctx, admin, admin.withToken(key.Token), gtin, "LOT-X", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := demoDocumentWith(gtin, "LOT-X", append(issued, "999999999999")) // one serial never issued
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := t.TempDir() + "/bad.xml"
+	if err := os.WriteFile(file, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = run(ctx, []string{"upload", "--site", demoSite, file}, getenv, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "rejected") || !strings.Contains(out.String(), "[serial_not_allocated] event 0") ||
+		!strings.Contains(out.String(), "100%") {
+		t.Fatalf("upload: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"exceptions", "list"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "serial_not_allocated") {
+		t.Fatalf("exceptions list:\n%s", out.String())
+	}
+	id := strings.Fields(lines[1])[0]
+	if _, err := admin.withToken(other.Token).do(ctx, http.MethodGet, "/v1/exceptions/"+id, "", nil, nil); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("another site reading the exceptions: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"exceptions", "show", id}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "child_not_commissioned") {
+		t.Fatalf("show: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"exceptions", "dismiss", id, "--reason", "test upload"}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("dismiss: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"exceptions", "show", id}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "dismissed (test upload") {
+		t.Fatalf("show after dismiss: %v\n%s", err, out.String())
 	}
 }

@@ -47,6 +47,7 @@ Server commands:
 User commands (talk to the API at SERIALHUB_URL):
   upload --site S FILE...       upload EPCIS documents for a site
   receipt ID                    show an upload's receipt
+  exceptions list|show|reprocess|dismiss   rejected documents and events
   recall --gtin G --lot L       every pack of a lot: state, case, pallet, partner (also
                                 --lot L1,L2, --expiry-from/--expiry-to, --serials; --format csv)
   trace ID                      history and genealogy of a pack, case or pallet (EPC URI,
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUpload(ctx, cfg, rest, stdout)
 	case "receipt":
 		return runReceipt(ctx, cfg, rest, stdout)
+	case "exceptions":
+		return runExceptions(ctx, cfg, rest, stdout)
 	case "recall":
 		return runRecall(ctx, cfg, rest, stdout)
 	case "trace":

@@ -112,3 +112,28 @@ WHERE receipt_id = $1 AND attempt = $2;
 
 -- name: Outcome
 SELECT status, events, serials, rejected_events, errors FROM documents WHERE receipt_id = $1;
+
+-- name: ListExceptions
+SELECT d.receipt_id::text, d.site_id, d.status, d.attempt, count(*),
+       (array_agg(x.errors ORDER BY x.event_idx NULLS FIRST))[1], d.received_at
+FROM exceptions x JOIN documents d ON d.receipt_id = x.receipt_id
+WHERE x.status = 'open' AND ($1 = '' OR x.site_id = $1)
+GROUP BY d.receipt_id
+ORDER BY d.received_at DESC
+LIMIT $2;
+
+-- name: ExceptionsOf
+SELECT id, attempt, event_idx, line, errors, status, reason, closed_by, closed_at
+FROM exceptions WHERE receipt_id = $1
+ORDER BY attempt, event_idx NULLS FIRST, id;
+
+-- name: Reprocess
+-- The next attempt of a finished document with open exceptions.
+UPDATE documents SET attempt = attempt + 1, status = 'received', processed_at = NULL
+WHERE receipt_id = $1 AND status IN ('processed', 'rejected')
+  AND EXISTS (SELECT 1 FROM exceptions x WHERE x.receipt_id = $1 AND x.status = 'open')
+RETURNING attempt;
+
+-- name: Dismiss
+UPDATE exceptions SET status = 'dismissed', reason = $2, closed_by = $3, closed_at = now()
+WHERE receipt_id = $1 AND status = 'open';
