@@ -98,4 +98,3 @@ func runExceptions(ctx context.Context, cfg Config, args []string, out io.Writer
 	}
 	return errors.New(exceptionsUsage)
 }
-
