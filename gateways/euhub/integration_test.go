@@ -29,7 +29,6 @@ import (
 
 var bigPacks = flag.Int("euhub.packs", 50000, "packs of the outage test (1000000 for the full-size run)")
 
-
 type env struct {
 	gtin string // random per test: workflow IDs are business keys on a shared Temporal
 	t    testing.TB
