@@ -348,7 +348,11 @@ func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k 
 				return fail("serial info", err)
 			}
 		}
-		facts := make([]domain.EPCEvent, 0, len(chunk))
+		nf := 0
+		for _, st := range chunk {
+			nf += len(st.epcs) + len(st.extra)
+		}
+		facts := make([]domain.EPCEvent, 0, nf)
 		for _, st := range chunk {
 			base := domain.EPCEvent{EventTime: st.t, EventID: st.id, ReceiptID: receiptID, SiteID: d.SiteID,
 				EventType: string(st.typ), Action: string(st.action), BizStep: st.bizStep, Disposition: st.disp,

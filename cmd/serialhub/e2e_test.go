@@ -25,13 +25,13 @@ import (
 // the real servers of the local stack, and returns its configuration lookup. Only the
 // lifecycle rules of intake run (tests upload documents of products without master data);
 // testHubEnv with SERIALHUB_INTAKE_RULES=all runs them all.
-func testHub(t *testing.T) (getenv func(string) string, cfg Config) {
+func testHub(t testing.TB) (getenv func(string) string, cfg Config) {
 	t.Helper()
 	return testHubEnv(t, map[string]string{"SERIALHUB_INTAKE_RULES": "lifecycle"})
 }
 
 // testHubEnv is testHub with settings of its own.
-func testHubEnv(t *testing.T, extra map[string]string) (getenv func(string) string, cfg Config) {
+func testHubEnv(t testing.TB, extra map[string]string) (getenv func(string) string, cfg Config) {
 	t.Helper()
 	_, pgDSN := pgtest.NewDB(t)
 	_, chCfg := chtest.NewDB(t)
@@ -91,7 +91,7 @@ func testHubEnv(t *testing.T, extra map[string]string) (getenv func(string) stri
 	return getenv, cfg
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

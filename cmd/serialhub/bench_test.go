@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/serialhub/serialhub/schemas/domain"
+	"github.com/serialhub/serialhub/schemas/epcis"
+	"github.com/serialhub/serialhub/schemas/epcis/epcisxml"
+	"github.com/serialhub/serialhub/schemas/gs1"
+	"github.com/serialhub/serialhub/schemas/postgres"
+)
+
+// BenchmarkIntake is the end-to-end intake of one large document — HTTP upload, ingest
+// workflow, every rule (master data and serial pools), PostgreSQL and ClickHouse committed —
+// next to a raw pgx CopyFrom of the same serial rows into the same PostgreSQL, in the same
+// run. SERIALHUB_BENCH_SERIALS sets the size (default 1,000,000 packs, in cases of 100).
+func BenchmarkIntake(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("SERIALHUB_BENCH_SERIALS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, cfg := testHubEnv(b, nil)
+	ctx := context.Background()
+	admin := newClient(cfg)
+	if err := admin.postJSON(ctx, "/v1/sites", domain.Site{ID: demoSite, Name: "Bench", GLN: demoSiteGLN}, nil); err != nil {
+		b.Fatal(err)
+	}
+	var key struct{ Token string }
+	if err := admin.postJSON(ctx, "/v1/sites/"+demoSite+"/keys", nil, &key); err != nil {
+		b.Fatal(err)
+	}
+	site := admin.withToken(key.Token)
+	gtin, err := demoGTIN()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := postgres.Open(ctx, cfg.PGDSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+
+	var e2e, raw float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		lot := fmt.Sprintf("BENCH-%d", i)
+		serials, err := demoMasterData(ctx, admin, site, gtin, lot, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc, err := benchDocument(gtin, lot, serials, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+
+		start := time.Now()
+		r, err := site.upload(ctx, demoSite, "application/xml", doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored := time.Since(start)
+		r, err = site.waitReceipt(ctx, r.ID, time.Hour)
+		if err != nil || r.Status != domain.StatusProcessed || r.Serials < n {
+			b.Fatalf("receipt %+v: %v", r, err)
+		}
+		took := time.Since(start)
+		e2e = float64(n) / took.Seconds()
+
+		b.StopTimer()
+		rawTook, err := rawCopy(ctx, pool, gtin, lot, serials)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw = float64(n) / rawTook.Seconds()
+		b.Logf("%d serials (%.0f MB): stored in %s, processed in %s → %.0f serials/s; raw COPY %s → %.0f serials/s (%.0f%%)",
+			n, float64(len(doc))/1e6, stored.Round(time.Millisecond), took.Round(time.Millisecond), e2e,
+			rawTook.Round(time.Millisecond), raw, 100*e2e/raw)
+		b.StartTimer()
+	}
+	b.ReportMetric(e2e, "serials/s")
+	b.ReportMetric(raw, "raw-serials/s")
+	b.ReportMetric(100*e2e/raw, "%-of-raw")
+}
+
+// rawCopy copies the same serial rows into a table shaped like serials, with its indexes, and
+// returns how long the COPY took.
+func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string, serials []string) (time.Duration, error) {
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (LIKE serials INCLUDING ALL)`); err != nil {
+		return 0, err
+	}
+	now := time.Now().UTC()
+	expiry := now.AddDate(2, 0, 0).Format(time.DateOnly)
+	uris := make([]string, len(serials))
+	for i, s := range serials {
+		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
+		if err != nil {
+			return 0, err
+		}
+		uris[i] = u
+	}
+	start := time.Now()
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_raw"},
+		[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at", "last_event_time", "line_id"},
+		pgx.CopyFromSlice(len(serials), func(i int) ([]any, error) {
+			return []any{uris[i], string(gtin), serials[i], lot, expiry, demoSite, "packed", "", now, now, demoLine}, nil
+		}))
+	return time.Since(start), err
+}
+
+// benchDocument writes an EPCIS 1.2 document: the packs commissioned in events of 10,000,
+// then packed into cases of 100 (SSCCs registered by their packing).
+func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := epcisxml.NewEncoder(&buf, epcis.Version12)
+	if err := enc.WriteHeader(&epcis.Document{SchemaVersion: epcis.Version12, CreationDate: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	site := "urn:epc:id:sgln:" + demoPrefix + ".00000.0"
+	line := "urn:epc:id:sgln:" + demoPrefix + ".00000." + demoLine
+	uris := make([]string, len(serials))
+	for i, s := range serials {
+		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
+		if err != nil {
+			return nil, err
+		}
+		uris[i] = u
+	}
+	ilmd := []epcis.Element{
+		{Name: epcis.Name{Space: epcis.NSCBVMDA, Prefix: "cbvmda", Local: "lotNumber"}, Text: lot},
+		{Name: epcis.Name{Space: epcis.NSCBVMDA, Prefix: "cbvmda", Local: "itemExpirationDate"}, Text: t0.AddDate(2, 0, 0).Format(time.DateOnly)},
+	}
+	for i := 0; i < len(uris); i += 10_000 {
+		e := &epcis.Event{Type: epcis.ObjectEvent, Action: epcis.ActionAdd, EventTime: t0, EventTimeZoneOffset: "+00:00",
+			EPCList: uris[i:min(i+10_000, len(uris))], BizStep: "urn:epcglobal:cbv:bizstep:commissioning",
+			Disposition: "urn:epcglobal:cbv:disp:active", ReadPoint: line, BizLocation: site, ILMD: ilmd}
+		if err := enc.WriteEvent(e); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := 0, 0; i < len(uris); i, c = i+100, c+1 {
+		ref := fmt.Sprintf("%d%08d", run%10, c) // extension digit + serial reference: 9 digits
+		e := &epcis.Event{Type: epcis.AggregationEvent, Action: epcis.ActionAdd, EventTime: t0.Add(time.Minute),
+			EventTimeZoneOffset: "+00:00", ParentID: "urn:epc:id:sscc:" + demoPrefix + ".0" + ref,
+			EPCList: uris[i:min(i+100, len(uris))], BizStep: "urn:epcglobal:cbv:bizstep:packing",
+			Disposition: "urn:epcglobal:cbv:disp:in_progress", ReadPoint: line}
+		if err := enc.WriteEvent(e); err != nil {
+			return nil, err
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

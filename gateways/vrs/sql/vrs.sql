@@ -1,0 +1,36 @@
+-- name: Pack
+SELECT gtin, serial, lot, expiry, state
+FROM serials
+WHERE gtin = $1 AND serial = $2
+ORDER BY updated_at DESC
+LIMIT 1;
+
+-- name: LogRequest
+INSERT INTO vrs_requests (direction, key_id, partner_gln, requestor_gln, responder_gln, corr_uuid, context,
+    gtin, serial, lot, expiry, verified, failure_reason, additional_info, http_status, error,
+    requested_at, duration_us)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+RETURNING id;
+
+-- name: ListRequests
+SELECT id, direction, coalesce(key_id, 0), partner_gln, requestor_gln, responder_gln, corr_uuid, context,
+    gtin, serial, lot, expiry, verified, failure_reason, additional_info, http_status, error,
+    requested_at, duration_us
+FROM vrs_requests
+WHERE ($1 = '' OR partner_gln = $1)
+ORDER BY requested_at DESC, id DESC
+LIMIT $2;
+
+-- name: Partner
+SELECT gln, endpoint, credentials_ref, enabled FROM vrs_partners WHERE gln = $1;
+
+-- name: UpsertPartner
+INSERT INTO vrs_partners (gln, endpoint, credentials_ref, enabled)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (gln) DO UPDATE SET endpoint = excluded.endpoint, credentials_ref = excluded.credentials_ref,
+    enabled = excluded.enabled, updated_at = now();
+
+-- name: InsertPartnerKey
+INSERT INTO api_keys (key_hash, role, partner_id, label)
+VALUES ($1, 'partner', $2, $3)
+RETURNING id;
