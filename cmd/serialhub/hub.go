@@ -123,6 +123,9 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 		if err := startSubmissions(ctx, g, cfg, d, store, w, log); err != nil {
 			return err
 		}
+		if err := startEUHub(ctx, g, cfg, d, log); err != nil {
+			return err
+		}
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -165,6 +168,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	(&analytics.Handler{Store: analytics.NewStore(d.ch).WithPostgres(d.pg), Log: log}).Routes(mux, auth)
 	submissionRoutes(mux, auth, cfg, d, log)
 	masterdataRoutes(mux, auth, d, log)
+	euhubRoutes(mux, auth, cfg, d, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
