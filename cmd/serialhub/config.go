@@ -33,6 +33,7 @@ type Config struct {
 	SigningKey        string // its PEM key
 	PartnerCA         string // extra CA bundle trusted for partner endpoints
 	IntakeRules       string // all, or lifecycle (no master-data and serial-pool rules)
+	GLN               string // the hub's own GLN (answers of product verification, requests to partners)
 }
 
 type setting struct {
@@ -61,6 +62,7 @@ func (c *Config) settings() []setting {
 		{"SERIALHUB_SIGNING_KEY", "", "PEM key of SERIALHUB_SIGNING_CERT", false, &c.SigningKey},
 		{"SERIALHUB_PARTNER_CA", "", "extra PEM CA bundle trusted for partner endpoints", false, &c.PartnerCA},
 		{"SERIALHUB_INTAKE_RULES", "all", "intake rules: all, or lifecycle (no master-data and serial-pool checks)", false, &c.IntakeRules},
+		{"SERIALHUB_GLN", "", "the hub owner's GLN (responderGLN/reqGLN of product verification)", false, &c.GLN},
 	}
 }
 

@@ -169,6 +169,9 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	submissionRoutes(mux, auth, cfg, d, log)
 	masterdataRoutes(mux, auth, d, log)
 	euhubRoutes(mux, auth, cfg, d, log)
+	if err := vrsRoutes(mux, auth, cfg, d, log); err != nil {
+		log.Error("verification API disabled", "err", err)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
