@@ -109,6 +109,9 @@ func runDemo(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 			return fmt.Errorf("recall: pack %s has case %q, want %q", it.Serial, it.Parent, serials.caseURI)
 		}
 	}
+	if err := demoEUHub(ctx, cfg, admin, string(gtin), lot, issued, out); err != nil {
+		return fmt.Errorf("EU Hub: %w", err)
+	}
 	fmt.Fprintln(out, "demo: every step succeeded")
 	if !*wait {
 		return nil

@@ -348,7 +348,7 @@ func BenchmarkPackUpload(b *testing.B) {
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		lot := fmt.Sprintf("B%d", i)
-		res, err := e.svc.Release(e.ctx, euhub.Release{GTIN: gtin, Lot: lot, Expiry: "281130", Serials: serials(lot+"-", n)})
+		res, err := e.svc.Release(e.ctx, euhub.Release{GTIN: gtin, Lot: lot, Expiry: "281130", Serials: serials(lot+"-", n), ChunkSize: *benchChunk})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -364,4 +364,7 @@ func BenchmarkPackUpload(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "packs/s")
 }
 
-var benchPacks = flag.Int("euhub.bench", 200000, "packs per batch in BenchmarkPackUpload")
+var (
+	benchPacks = flag.Int("euhub.bench", 200000, "packs per batch in BenchmarkPackUpload")
+	benchChunk = flag.Int("euhub.chunk", 0, "packs per chunk in BenchmarkPackUpload (default 10000)")
+)

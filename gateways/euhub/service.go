@@ -95,7 +95,7 @@ func (s *Service) Release(ctx context.Context, rel Release) (ReleaseResult, erro
 			if p.Lot != rel.Lot {
 				return ReleaseResult{}, invalid("%s pack %s is of batch %q, not %q: batch ids go to the EU Hub exactly as on the pack", A68, sn, p.Lot, rel.Lot)
 			}
-			if p.Expiry != "" && p.Expiry != rel.Expiry {
+			if exp := packExpiry(p.Expiry); exp != "" && exp != rel.Expiry {
 				return ReleaseResult{}, invalid("%s pack %s expires %q, not %q: expiry goes to the EU Hub exactly as on the pack", A52, sn, p.Expiry, rel.Expiry)
 			}
 		}
@@ -109,6 +109,15 @@ func (s *Service) Release(ctx context.Context, rel Release) (ReleaseResult, erro
 			"chunks", len(ids), "created", created)
 	}
 	return ReleaseResult{Obligations: ids, Packs: len(rel.Serials), Created: created}, s.start(ctx, ids...)
+}
+
+// packExpiry returns the pack's expiry as AI (17) encodes it: the serial store may hold the
+// EPCIS date (YYYY-MM-DD) of the same value.
+func packExpiry(s string) string {
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		return s[2:4] + s[5:7] + s[8:10]
+	}
+	return s
 }
 
 func checkSerials(serials []string) error {

@@ -9,7 +9,9 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +71,7 @@ type Sim struct {
 	acks      map[string][]byte // message id -> the acknowledgement given
 	stats     Stats
 	alertSeq  int
+	run       string // random per simulator: alert ids never repeat across runs
 }
 
 // Stats count what the simulator did.
@@ -90,6 +93,9 @@ func Start(addr string, cfg Config) (*Sim, error) {
 	}
 	s := &Sim{cfg: cfg, products: map[string]*euhub.ProductMasterData{}, withdrawn: map[string]bool{},
 		batches: map[string]*batch{}, packs: map[string]*pack{}, acks: map[string][]byte{}}
+	rb := make([]byte, 4)
+	_, _ = rand.Read(rb)
+	s.run = hex.EncodeToString(rb)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("euhub sim: listen %s: %w", addr, err)
@@ -486,7 +492,7 @@ func (s *Sim) Check(sc Scan) *euhub.AlertNotification {
 		return nil
 	}
 	s.alertSeq++
-	return &euhub.AlertNotification{AlertID: fmt.Sprintf("SIM-%d-%06d", s.ln.Addr().(*net.TCPAddr).Port, s.alertSeq),
+	return &euhub.AlertNotification{AlertID: fmt.Sprintf("SIM-%s-%06d", s.run, s.alertSeq),
 		Code: code, Raised: s.cfg.Now().UTC().Truncate(time.Second), Market: sc.Market,
 		Product: euhub.ProductCode{Scheme: "GTIN", Code: sc.GTIN}, Batch: sc.Lot, Expiry: sc.Expiry, Serial: sc.Serial, Text: text}
 }
