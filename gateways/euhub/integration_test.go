@@ -337,8 +337,8 @@ func TestUploadThroughOutage(t *testing.T) {
 }
 
 // BenchmarkPackUpload measures pack upload end to end: recorded in PostgreSQL, carried by
-// Temporal submissions in chunks of 10,000, applied by the simulator. -euhub.bench=1000000
-// for the full-size batch.
+// Temporal submissions in chunks of 10,000 (-euhub.chunk), applied by the simulator: a batch
+// of 1M packs by default (-euhub.bench=N for another size).
 func BenchmarkPackUpload(b *testing.B) {
 	e := newEnv(b)
 	gtin := e.gtin
@@ -365,6 +365,6 @@ func BenchmarkPackUpload(b *testing.B) {
 }
 
 var (
-	benchPacks = flag.Int("euhub.bench", 200000, "packs per batch in BenchmarkPackUpload")
+	benchPacks = flag.Int("euhub.bench", 1000000, "packs per batch in BenchmarkPackUpload")
 	benchChunk = flag.Int("euhub.chunk", 0, "packs per chunk in BenchmarkPackUpload (default 10000)")
 )
