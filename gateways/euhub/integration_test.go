@@ -248,6 +248,23 @@ func TestOperations(t *testing.T) {
 	if s := e.sim.PackStatus(gtin, "A00000001"); s != "sample" {
 		t.Fatalf("pack status %q", s)
 	}
+	// Pharmacy scans raise the hub's alerts.
+	for _, c := range []struct {
+		sc   sim.Scan
+		want string
+	}{
+		{sim.Scan{GTIN: gtin, Lot: "L1", Expiry: "281130", Serial: "A00000010"}, ""},
+		{sim.Scan{GTIN: gtin, Lot: "L1", Expiry: "281130", Serial: "NEVERUPLOADED"}, "A3"},
+		{sim.Scan{GTIN: gtin, Lot: "L1", Expiry: "291130", Serial: "A00000010"}, "A52"},
+		{sim.Scan{GTIN: gtin, Lot: "L7", Expiry: "281130", Serial: "A00000010"}, "A68"},
+		{sim.Scan{GTIN: gtin, Lot: "L1", Expiry: "281130", Serial: "A00000001"}, "A24"},
+		{sim.Scan{GTIN: gtin, Lot: "L7", Expiry: "281130", Serial: "NEVER"}, "A2"},
+	} {
+		a := e.sim.Check(c.sc)
+		if (a == nil && c.want != "") || (a != nil && a.Code != c.want) {
+			t.Errorf("scan %+v: %+v, want %q", c.sc, a, c.want)
+		}
+	}
 	id, err = e.svc.Decommission(ctx, euhub.StatusChange{GTIN: gtin, Lot: "L1", Expiry: "281130", Status: "stolen", Serials: []string{"NOTUPLOADED"}}, false)
 	if err != nil {
 		t.Fatal(err)
