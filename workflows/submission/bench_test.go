@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/serialhub/serialhub/deploy/local/localenv"
 	"github.com/serialhub/serialhub/gateways"
@@ -117,11 +118,16 @@ func BenchmarkSubmissions(b *testing.B) {
 
 // BenchmarkTrivialWorkflow is the baseline on the same server and worker settings: b.N
 // workflows started the same way (one by one, then awaited), each running one no-op activity
-// ("one-activity") or four ("four-activities", the shape of a submission without its work).
+// ("one-activity") or four ("four-activities", the shape of a submission without its work);
+// and four activities with 16 concurrent starts, to show what bounds the sequential start.
 func BenchmarkTrivialWorkflow(b *testing.B) {
-	for _, n := range []int{1, 4} {
-		name := map[int]string{1: "one-activity", 4: "four-activities"}[n]
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name       string
+		activities int
+		starters   int // concurrent StartWorkflow calls
+	}{{"one-activity", 1, 1}, {"four-activities", 4, 1}, {"four-activities-16-starters", 4, 16}} {
+		n := c.activities
+		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			tc, queue := benchTemporal(b)
 			w := worker.New(tc, queue, worker.Options{
@@ -137,13 +143,18 @@ func BenchmarkTrivialWorkflow(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			runs := make([]client.WorkflowRun, b.N)
+			var g errgroup.Group
+			g.SetLimit(c.starters)
 			for i := range runs {
-				var err error
-				runs[i], err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", queue, i), TaskQueue: queue},
-					"BenchTrivial", n)
-				if err != nil {
-					b.Fatal(err)
-				}
+				g.Go(func() error {
+					var err error
+					runs[i], err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", queue, i), TaskQueue: queue},
+						"BenchTrivial", n)
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
 			}
 			for _, r := range runs {
 				if err := r.Get(ctx, nil); err != nil {
