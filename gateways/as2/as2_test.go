@@ -87,7 +87,12 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"processed", mdn(partner, ok), gateways.Accepted, ""},
 		{"duplicate warning", mdn(partner, func() MDN { m := ok; m.Disposition += "/warning: duplicate-document"; return m }()), gateways.Accepted, ""},
-		{"error", mdn(partner, func() MDN { m := ok; m.Disposition = DispositionError("unexpected-processing-error"); m.MIC = ""; return m }()),
+		{"error", mdn(partner, func() MDN {
+			m := ok
+			m.Disposition = DispositionError("unexpected-processing-error")
+			m.MIC = ""
+			return m
+		}()),
 			gateways.Rejected, "unexpected-processing-error"},
 		{"wrong MIC", mdn(partner, func() MDN { m := ok; m.MIC = MIC([]byte("else")); return m }()), gateways.Rejected, "MIC"},
 		{"other message", mdn(partner, func() MDN { m := ok; m.OriginalMessageID = "z@y"; return m }()), gateways.Rejected, "MDN for message"},
