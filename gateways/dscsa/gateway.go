@@ -21,7 +21,7 @@ const Name = "dscsa"
 const (
 	TransportHTTPS   = "https"   // POST of the file to the endpoint
 	TransportCapture = "capture" // EPCIS 2.0 REST capture: POST {endpoint}/capture, poll the job
-	TransportAS2     = "as2"     // not implemented yet
+	TransportAS2     = "as2"     // AS2 (RFC 4130): signed, encrypted, signed MDN (Config.AS2)
 )
 
 // Source assembles the shipment of an obligation.
@@ -42,6 +42,13 @@ type Config struct {
 	HTTP     *gateways.HTTPClient
 	// Secret resolves a partner's credentials reference to the bearer token to present.
 	Secret func(ref string) (string, error)
+	// AS2 delivers to partners whose transport is as2 (as2.Sender); nil: not configured.
+	AS2 AS2Sender
+}
+
+// AS2Sender sends a payload by AS2 to endpoint and interprets the signed MDN.
+type AS2Sender interface {
+	Deliver(ctx context.Context, ob gateways.Obligation, endpoint string, h http.Header, p gateways.Payload) (gateways.Answer, error)
 }
 
 // Gateway is the DSCSA adapter.
@@ -140,6 +147,12 @@ func (g *Gateway) Deliver(ctx context.Context, ob gateways.Obligation, p gateway
 			return a
 		})
 		return ans, err
+	case TransportAS2:
+		if g.cfg.AS2 == nil {
+			return gateways.Answer{}, domain.Errorf(domain.CodeUnavailable, "AS2 is not configured (partner %s)", pt.GLN)
+		}
+		h.Del("Content-Type") // the AS2 message has its own
+		return g.cfg.AS2.Deliver(ctx, ob, pt.Endpoint, h, p)
 	default:
 		return gateways.Answer{}, domain.Errorf(domain.CodeUnavailable, "transport %q of partner %s is not implemented", pt.Transport, pt.GLN)
 	}

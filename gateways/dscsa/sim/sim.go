@@ -37,6 +37,8 @@ type Config struct {
 	TrustedCertPEM []byte
 	// JobPolls is how many polls a capture job stays running before it finishes.
 	JobPolls int
+	// AS2, when set, makes POST /as2 an AS2 receiver (see as2.go).
+	AS2 *AS2Config
 }
 
 // Faults are the misbehaviours to show, set at any time (SetFaults or POST /sim/faults).
@@ -48,6 +50,7 @@ type Faults struct {
 	Slow       time.Duration `json:"slow"`        // wait this long before answering
 	Reject     []string      `json:"reject"`      // reject every new file with these reasons
 	DropAnswer int           `json:"drop_answer"` // accept the next DropAnswer files, then hang up unanswered
+	WrongMIC   int           `json:"wrong_mic"`   // AS2: the next WrongMIC receipts report another MIC
 }
 
 // Received is what the partner holds under one idempotency key.
@@ -134,6 +137,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /dscsa", s.receive("https"))
 	mux.HandleFunc("POST /capture", s.receive("capture"))
 	mux.HandleFunc("GET /capture/{id}", s.captureJob)
+	mux.HandleFunc("POST /as2", s.receiveAS2)
 	mux.HandleFunc("GET /sim/received", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"received": s.Received()})
 	})
