@@ -99,7 +99,11 @@ func startSubmissions(ctx context.Context, g *errgroup.Group, cfg Config, d *dep
 	if err != nil {
 		return err
 	}
-	dg := dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: d.pg}, Partners: gw, Signer: signer, HTTP: hc, Secret: partnerSecret})
+	dcfg := dscsa.Config{Source: dscsa.PGSource{Pool: d.pg}, Partners: gw, Signer: signer, HTTP: hc, Secret: partnerSecret}
+	if s := as2Sender(cfg, d, hc, log); s != nil {
+		dcfg.AS2 = s
+	}
+	dg := dscsa.New(dcfg)
 	acts := &submission.Activities{Store: gw, Gateways: gateways.Registry{dscsa.Name: dg}, Log: log}
 	queue := submission.TaskQueue(dscsa.Name)
 	if starter.Queue != "" {
