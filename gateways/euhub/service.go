@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/serialhub/serialhub/schemas/domain"
 )
 
@@ -25,14 +27,20 @@ func invalid(format string, args ...any) error {
 	return domain.Errorf(domain.CodeInvalid, format, args...)
 }
 
+// start starts the submissions, a few at once (a release of 1M packs is 100 of them). An
+// obligation whose start fails is recorded: the sweep starts it later.
 func (s *Service) start(ctx context.Context, ids ...string) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
 	for _, id := range ids {
-		if err := s.Starter.Start(ctx, id, Name); err != nil {
-			// The obligation is recorded: the sweep starts it later.
-			return fmt.Errorf("start %s: %w", id, err)
-		}
+		g.Go(func() error {
+			if err := s.Starter.Start(ctx, id, Name); err != nil {
+				return fmt.Errorf("start %s: %w", id, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // Product uploads a product's master data, refused locally (A16) when incomplete.
@@ -67,7 +75,6 @@ func (s *Service) Release(ctx context.Context, rel Release) (ReleaseResult, erro
 	if err := CheckExpiry(rel.Expiry); err != nil {
 		return ReleaseResult{}, invalid("%v", err)
 	}
-	var facts map[string]PackFact
 	if len(rel.Serials) == 0 {
 		packs, err := s.Store.LotPacks(ctx, rel.GTIN, rel.Lot)
 		if err != nil {
@@ -76,30 +83,14 @@ func (s *Service) Release(ctx context.Context, rel Release) (ReleaseResult, erro
 		if len(packs) == 0 {
 			return ReleaseResult{}, domain.Errorf(domain.CodeNotFound, "no packs of %s lot %s in the serial store", rel.GTIN, rel.Lot)
 		}
-		facts = make(map[string]PackFact, len(packs))
 		for _, p := range packs {
 			rel.Serials = append(rel.Serials, p.Serial)
-			facts[p.Serial] = p
-		}
-	} else {
-		var err error
-		if facts, err = s.Store.PackFacts(ctx, rel.GTIN, rel.Serials); err != nil {
-			return ReleaseResult{}, err
 		}
 	}
 	if err := checkSerials(rel.Serials); err != nil {
 		return ReleaseResult{}, err
 	}
-	for _, sn := range rel.Serials {
-		if p, ok := facts[sn]; ok {
-			if p.Lot != rel.Lot {
-				return ReleaseResult{}, invalid("%s pack %s is of batch %q, not %q: batch ids go to the EU Hub exactly as on the pack", A68, sn, p.Lot, rel.Lot)
-			}
-			if exp := packExpiry(p.Expiry); exp != "" && exp != rel.Expiry {
-				return ReleaseResult{}, invalid("%s pack %s expires %q, not %q: expiry goes to the EU Hub exactly as on the pack", A52, sn, p.Expiry, rel.Expiry)
-			}
-		}
-	}
+	// Batch and expiry are compared with the packs' own as the release is recorded.
 	ids, created, err := s.Store.RecordRelease(ctx, rel)
 	if err != nil {
 		return ReleaseResult{}, err
@@ -109,15 +100,6 @@ func (s *Service) Release(ctx context.Context, rel Release) (ReleaseResult, erro
 			"chunks", len(ids), "created", created)
 	}
 	return ReleaseResult{Obligations: ids, Packs: len(rel.Serials), Created: created}, s.start(ctx, ids...)
-}
-
-// packExpiry returns the pack's expiry as AI (17) encodes it: the serial store may hold the
-// EPCIS date (YYYY-MM-DD) of the same value.
-func packExpiry(s string) string {
-	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
-		return s[2:4] + s[5:7] + s[8:10]
-	}
-	return s
 }
 
 func checkSerials(serials []string) error {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/serialhub/serialhub/gateways"
@@ -120,7 +121,7 @@ func insertRequest(ctx context.Context, tx pgx.Tx, r Request) error {
 		body, _ = json.Marshal(r.Product)
 	}
 	serials := r.Serials
-	if serials == nil || r.Kind == KindPacks {
+	if serials == nil {
 		serials = []string{}
 	}
 	if _, err := tx.Exec(ctx, q.Get("InsertRequest"), r.ObligationID, r.Kind, r.GTIN, r.Lot, r.Expiry,
@@ -170,30 +171,12 @@ func (s *Store) RecordRelease(ctx context.Context, rel Release) (ids []string, c
 		}
 		return ids, false, nil
 	}
-	var dup []string
-	rows, err := tx.Query(ctx, q.Get("Uploaded"), rel.GTIN, rel.Serials, rel.Lot)
-	if err == nil {
-		for rows.Next() {
-			var s, l string
-			if err = rows.Scan(&s, &l); err != nil {
-				break
-			}
-			dup = append(dup, s+" (lot "+l+")")
-		}
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("release %s/%s: duplicates: %w", rel.GTIN, rel.Lot, err)
-	}
-	if len(dup) > 0 {
-		return nil, false, domain.Errorf(domain.CodeConflict, "%s packs already uploaded with another batch: %s", A9, strings.Join(dup, ", "))
-	}
+	// A chunk keeps its serials in its request row (Build reads one row), and every pack has
+	// a row in euhub_packs for duplicates and the facts of alert investigations.
 	for i, id := range ids {
+		part := rel.Serials[i*rel.ChunkSize : min((i+1)*rel.ChunkSize, n)]
 		if err := insertRequest(ctx, tx, Request{ObligationID: id, Kind: KindPacks, GTIN: rel.GTIN, Lot: rel.Lot,
-			Expiry: rel.Expiry, Chunk: i + 1, Chunks: chunks}); err != nil {
+			Expiry: rel.Expiry, Chunk: i + 1, Chunks: chunks, Serials: part}); err != nil {
 			return nil, false, err
 		}
 	}
@@ -201,13 +184,66 @@ func (s *Store) RecordRelease(ctx context.Context, rel Release) (ids []string, c
 		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 			return []any{rel.GTIN, rel.Serials[i], rel.Lot, ids[i/rel.ChunkSize]}, nil
 		}))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, false, s.duplicates(ctx, rel)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("release %s/%s: packs: %w", rel.GTIN, rel.Lot, err)
+	}
+	if err := mismatches(ctx, tx, rel); err != nil {
+		return nil, false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, false, fmt.Errorf("release %s/%s: commit: %w", rel.GTIN, rel.Lot, err)
 	}
 	return ids, true, nil
+}
+
+// duplicates explains a release refused for packs uploaded before (A9).
+func (s *Store) duplicates(ctx context.Context, rel Release) error {
+	rows, err := s.pool.Query(ctx, q.Get("Uploaded"), rel.GTIN, rel.Serials, rel.Lot)
+	if err != nil {
+		return fmt.Errorf("release %s/%s: duplicates: %w", rel.GTIN, rel.Lot, err)
+	}
+	var dup []string
+	for rows.Next() {
+		var sn, l string
+		if err := rows.Scan(&sn, &l); err != nil {
+			rows.Close()
+			return fmt.Errorf("release %s/%s: duplicates: %w", rel.GTIN, rel.Lot, err)
+		}
+		dup = append(dup, sn+" (lot "+l+")")
+	}
+	rows.Close()
+	if len(dup) == 0 {
+		dup = []string{"serials listed twice"}
+	}
+	return domain.Errorf(domain.CodeConflict, "%s packs already uploaded: %s", A9, strings.Join(dup, ", "))
+}
+
+// mismatches refuses a release whose batch or expiry differ from the packs' own (A68, A52).
+func mismatches(ctx context.Context, tx pgx.Tx, rel Release) error {
+	iso := ""
+	if len(rel.Expiry) == 6 {
+		iso = "20" + rel.Expiry[:2] + "-" + rel.Expiry[2:4] + "-" + rel.Expiry[4:]
+	}
+	rows, err := tx.Query(ctx, q.Get("Mismatches"), rel.GTIN, rel.Lot, rel.Expiry, iso)
+	if err != nil {
+		return fmt.Errorf("release %s/%s: check packs: %w", rel.GTIN, rel.Lot, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sn, lot, exp string
+		if err := rows.Scan(&sn, &lot, &exp); err != nil {
+			return fmt.Errorf("release %s/%s: check packs: %w", rel.GTIN, rel.Lot, err)
+		}
+		if lot != rel.Lot {
+			return domain.Errorf(domain.CodeInvalid, "%s pack %s is of batch %q, not %q: batch ids go to the EU Hub exactly as on the pack", A68, sn, lot, rel.Lot)
+		}
+		return domain.Errorf(domain.CodeInvalid, "%s pack %s expires %q, not %q: expiry goes to the EU Hub exactly as on the pack", A52, sn, exp, rel.Expiry)
+	}
+	return rows.Err()
 }
 
 // Request returns what an obligation asks, with the serials of a chunk.
@@ -226,16 +262,6 @@ func (s *Store) Request(ctx context.Context, obligationID string) (Request, erro
 		r.Product = new(ProductMasterData)
 		if err := json.Unmarshal(body, r.Product); err != nil {
 			return r, fmt.Errorf("request %s: master data: %w", obligationID, err)
-		}
-	}
-	if r.Kind == KindPacks {
-		rows, err := s.pool.Query(ctx, q.Get("ChunkSerials"), obligationID)
-		if err != nil {
-			return r, fmt.Errorf("request %s: serials: %w", obligationID, err)
-		}
-		r.Serials, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return r, fmt.Errorf("request %s: serials: %w", obligationID, err)
 		}
 	}
 	return r, nil
@@ -260,25 +286,6 @@ func (s *Store) LotPacks(ctx context.Context, gtin, lot string) ([]PackFact, err
 		return nil, fmt.Errorf("packs of %s/%s: %w", gtin, lot, err)
 	}
 	return out, nil
-}
-
-// PackFacts returns the packs among serials that the serial store holds.
-func (s *Store) PackFacts(ctx context.Context, gtin string, serials []string) (map[string]PackFact, error) {
-	rows, err := s.pool.Query(ctx, q.Get("PackFacts"), gtin, serials)
-	if err != nil {
-		return nil, fmt.Errorf("packs of %s: %w", gtin, err)
-	}
-	out := map[string]PackFact{}
-	for rows.Next() {
-		var p PackFact
-		if err := rows.Scan(&p.Serial, &p.Lot, &p.Expiry); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("packs of %s: %w", gtin, err)
-		}
-		out[p.Serial] = p
-	}
-	rows.Close()
-	return out, rows.Err()
 }
 
 // ChunkStatus is where one chunk of a release stands.

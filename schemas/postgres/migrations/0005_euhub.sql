@@ -5,7 +5,7 @@
 
 -- One message to the EU Hub: product master data, a chunk of packs, a recall, a withdrawal,
 -- a decommissioning or its undo. body holds the master data of a product upload; serials the
--- packs of a status change (chunks keep theirs in euhub_packs).
+-- packs of a status change or of an upload chunk (each also has a row in euhub_packs).
 CREATE TABLE euhub_requests (
     obligation_id  text PRIMARY KEY REFERENCES obligations (id),
     kind           text NOT NULL CHECK (kind IN
