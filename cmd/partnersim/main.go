@@ -1,6 +1,6 @@
 // Command partnersim runs the simulated DSCSA trading partner (gateways/dscsa/sim) on
 // loopback for the demo and manual tests: it receives files by HTTPS POST (/dscsa) and EPCIS
-// capture (/capture), checks them, records them by idempotency key, and takes faults at
+// capture (/capture) and AS2 (/as2, with --as2-sender), checks them, records them by idempotency key, and takes faults at
 // POST /sim/faults, e.g. {"fail": 20, "retry_after": 5} or {"down": true}.
 package main
 
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/serialhub/serialhub/gateways"
+	"github.com/serialhub/serialhub/gateways/as2"
 	"github.com/serialhub/serialhub/gateways/dscsa/sim"
 )
 
@@ -36,6 +37,9 @@ func run() error {
 	plain := flag.Bool("http", false, "serve plain HTTP instead of TLS with a fresh self-signed certificate")
 	certOut := flag.String("cert-out", "", "write the self-signed TLS certificate here (for the hub's SERIALHUB_PARTNER_CA)")
 	jobPolls := flag.Int("job-polls", 1, "polls a capture job stays running")
+	as2Sender := flag.String("as2-sender", "", "enable the AS2 receiver (/as2): PEM certificate of the hub, which signs what it sends")
+	as2ID := flag.String("as2-id", "PARTNERSIM", "the simulator's AS2 identifier")
+	as2CertOut := flag.String("as2-cert-out", "", "write the simulator's fresh AS2 certificate here (for the hub's as2_partners)")
 	flag.Parse()
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -47,6 +51,11 @@ func run() error {
 	cfg := sim.Config{Token: os.Getenv(*tokenEnv), XSD: *xsd, JobPolls: *jobPolls}
 	if *trust != "" {
 		if cfg.TrustedCertPEM, err = os.ReadFile(*trust); err != nil {
+			return err
+		}
+	}
+	if *as2Sender != "" {
+		if cfg.AS2, err = as2Config(*as2Sender, *as2ID, *as2CertOut); err != nil {
 			return err
 		}
 	}
@@ -79,7 +88,7 @@ func run() error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
-	fmt.Printf("partnersim listening on %s://%s (file: /dscsa, capture: /capture; faults: POST /sim/faults)\n", scheme, *addr)
+	fmt.Printf("partnersim listening on %s://%s (file: /dscsa, capture: /capture, AS2: /as2; faults: POST /sim/faults)\n", scheme, *addr)
 	if scheme == "https" {
 		err = srv.ListenAndServeTLS("", "")
 	} else {
@@ -89,4 +98,31 @@ func run() error {
 		return nil
 	}
 	return err
+}
+
+// as2Config makes the simulator's AS2 identity afresh (its key never leaves the process) and
+// trusts the hub's certificate.
+func as2Config(senderPEM, id, certOut string) (*sim.AS2Config, error) {
+	b, err := os.ReadFile(senderPEM)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := as2.ParseCert(b)
+	if err != nil {
+		return nil, err
+	}
+	certPEM, keyPEM, err := gateways.SelfSigned("partnersim as2")
+	if err != nil {
+		return nil, err
+	}
+	self, err := as2.ParseIdentity(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	if certOut != "" {
+		if err := os.WriteFile(certOut, certPEM, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return &sim.AS2Config{Self: self, Sender: sender, ID: id}, nil
 }

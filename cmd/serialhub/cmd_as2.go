@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/gateways/as2"
+	"github.com/serialhub/serialhub/schemas/postgres"
 )
 
 // as2Sender is the DSCSA gateway's AS2 transport: the hub signs with its signing identity
@@ -33,4 +39,38 @@ func as2Sender(cfg Config, d *deps, hc *gateways.HTTPClient, log *slog.Logger) *
 		return nil
 	}
 	return &as2.Sender{HTTP: hc, Self: id, Settings: as2.NewStore(d.pg)}
+}
+
+const as2Usage = `usage:
+  serialhub as2 partner GLN --to AS2ID --from AS2ID --cert PARTNER.pem   (server command)
+        a partner's AS2 identifiers and certificate; its URL and transport as2 are its
+        delivery settings (gateway_partners)`
+
+// runAS2 edits partners' AS2 settings in PostgreSQL.
+func runAS2(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "partner" {
+		return errors.New(as2Usage)
+	}
+	fs := flag.NewFlagSet("as2 partner", flag.ContinueOnError)
+	to := fs.String("to", "", "the partner's AS2 identifier")
+	from := fs.String("from", "", "ours, as the partner knows us")
+	certFile := fs.String("cert", "", "the partner's PEM certificate (encrypt to it, verify its MDNs)")
+	gln, rest := firstArg(args[1:])
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	certPEM, err := os.ReadFile(*certFile)
+	if err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, cfg.PGDSN)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if err := as2.NewStore(pg).UpsertSettings(ctx, gln, *to, *from, certPEM); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "partner %s: AS2 %s → %s\n", gln, *from, *to)
+	return nil
 }

@@ -58,6 +58,7 @@ User commands (talk to the API at SERIALHUB_URL):
   masterdata import FILE.csv... markets, sites, lines, products, partners (also list|show|history)
   serials request --site S --line L --gtin G --count N   allocate serials (also return|pool|alerts)
   vrs verify --gtin G --serial S --lot L --expiry YYMMDD [--partner GLN]   product verification (also log|partner|key)
+  as2 partner GLN --to ID --from ID --cert FILE   a partner's AS2 settings (server command)
   euhub release|status|recall|withdraw|decommission|undo|product|connect   EU Hub reporting (EU FMD)
   alerts list|show|close|export EU Hub alerts and their investigation
   demo [--wait]                 run the demo scenario against the hub
@@ -118,6 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSerials(ctx, cfg, rest, stdout, stderr)
 	case "vrs":
 		return runVRS(ctx, cfg, rest, stdout)
+	case "as2":
+		return runAS2(ctx, cfg, rest, stdout)
 	case "euhub":
 		return runEUHub(ctx, cfg, rest, stdout)
 	case "alerts":
