@@ -148,6 +148,12 @@ func TestInvestigations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		switch c.cause {
+		case alerts.CauseScanError:
+			writeHistory(t, ctx, tc, alerts.WorkflowID(c.id), "history_scan_error.json")
+		case alerts.CauseInFlight:
+			writeHistory(t, ctx, tc, alerts.WorkflowID(c.id), "history_in_flight.json")
+		}
 		if rec.Cause != c.cause || rec.Status != "investigated" || rec.Action == "" {
 			t.Errorf("%s (%s %s): cause %q status %s, want %s; facts %+v", c.id, c.code, c.serial, rec.Cause, rec.Status, c.cause, rec.Facts)
 		}
