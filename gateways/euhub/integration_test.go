@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/serialhub/serialhub/deploy/local/localenv"
 	"github.com/serialhub/serialhub/gateways"
@@ -39,7 +38,6 @@ type env struct {
 	svc  *euhub.Service
 	sim  *sim.Sim
 	tc   client.Client
-	stop func()
 }
 
 type quiet struct{}
@@ -101,8 +99,6 @@ func newEnv(t testing.TB) *env {
 		HeartbeatTimeout: 5 * time.Second, Deadline: 5 * time.Minute}}
 	return &env{gtin: randomGTIN(t), t: t, ctx: ctx, pool: pool, gw: gw, svc: &euhub.Service{Store: store, Starter: starter, Log: lg}, sim: s, tc: tc}
 }
-
-var _ = worker.Options{}
 
 // wait waits for the submissions and returns their final statuses with reasons.
 func (e *env) wait(ids ...string) []gateways.Submission {

@@ -233,17 +233,17 @@ func mismatches(ctx context.Context, tx pgx.Tx, rel Release) error {
 		return fmt.Errorf("release %s/%s: check packs: %w", rel.GTIN, rel.Lot, err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var sn, lot, exp string
-		if err := rows.Scan(&sn, &lot, &exp); err != nil {
-			return fmt.Errorf("release %s/%s: check packs: %w", rel.GTIN, rel.Lot, err)
-		}
-		if lot != rel.Lot {
-			return domain.Errorf(domain.CodeInvalid, "%s pack %s is of batch %q, not %q: batch ids go to the EU Hub exactly as on the pack", A68, sn, lot, rel.Lot)
-		}
-		return domain.Errorf(domain.CodeInvalid, "%s pack %s expires %q, not %q: expiry goes to the EU Hub exactly as on the pack", A52, sn, exp, rel.Expiry)
+	if !rows.Next() {
+		return rows.Err()
 	}
-	return rows.Err()
+	var sn, lot, exp string
+	if err := rows.Scan(&sn, &lot, &exp); err != nil {
+		return fmt.Errorf("release %s/%s: check packs: %w", rel.GTIN, rel.Lot, err)
+	}
+	if lot != rel.Lot {
+		return domain.Errorf(domain.CodeInvalid, "%s pack %s is of batch %q, not %q: batch ids go to the EU Hub exactly as on the pack", A68, sn, lot, rel.Lot)
+	}
+	return domain.Errorf(domain.CodeInvalid, "%s pack %s expires %q, not %q: expiry goes to the EU Hub exactly as on the pack", A52, sn, exp, rel.Expiry)
 }
 
 // Request returns what an obligation asks, with the serials of a chunk.
