@@ -7,38 +7,57 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/gateways/as2"
+	"github.com/serialhub/serialhub/gateways/dscsa"
 	"github.com/serialhub/serialhub/schemas/postgres"
 )
 
-// as2Sender is the DSCSA gateway's AS2 transport: the hub signs with its signing identity
-// (SERIALHUB_SIGNING_CERT/KEY, on a local stack DATA/gateway-signing.*, made by gatewaySigner)
-// and reads partners' AS2 identifiers and certificates from as2_partners. Without an
-// identity AS2 partners are not served (their deliveries wait, unavailable, until it is set).
-func as2Sender(cfg Config, d *deps, hc *gateways.HTTPClient, log *slog.Logger) *as2.Sender {
+// as2Identity is the hub's AS2 identity: its signing identity (SERIALHUB_SIGNING_CERT/KEY, on
+// a local stack DATA/gateway-signing.*, made by gatewaySigner when the worker starts).
+func as2Identity(cfg Config, log *slog.Logger) (as2.Identity, bool) {
 	crt, key := cfg.SigningCert, cfg.SigningKey
 	if crt == "" && cfg.DataDir != "" {
 		crt, key = filepath.Join(cfg.DataDir, "gateway-signing.crt"), filepath.Join(cfg.DataDir, "gateway-signing.key")
 	}
 	if crt == "" {
-		return nil
+		return as2.Identity{}, false
 	}
 	c, err1 := os.ReadFile(crt)
 	k, err2 := os.ReadFile(key)
 	if err1 != nil || err2 != nil {
 		log.Warn("no AS2 identity: AS2 partners are not served", "cert", crt)
-		return nil
+		return as2.Identity{}, false
 	}
 	id, err := as2.ParseIdentity(c, k)
 	if err != nil {
 		log.Warn("no AS2 identity: AS2 partners are not served", "cert", crt, "err", err)
+		return as2.Identity{}, false
+	}
+	return id, true
+}
+
+// as2Sender is the DSCSA gateway's AS2 transport; partners' AS2 identifiers and certificates
+// come from as2_partners. Without an identity AS2 deliveries wait, unavailable, until it is set.
+func as2Sender(cfg Config, d *deps, hc *gateways.HTTPClient, log *slog.Logger) *as2.Sender {
+	id, ok := as2Identity(cfg, log)
+	if !ok {
 		return nil
 	}
 	return &as2.Sender{HTTP: hc, Self: id, Settings: as2.NewStore(d.pg)}
+}
+
+// inboundRoutes registers where partners send files to the hub (HTTPS and AS2).
+func inboundRoutes(mux *http.ServeMux, auth func(http.Handler) http.Handler, cfg Config, d *deps, log *slog.Logger) {
+	h := &dscsa.InboundHandler{Store: dscsa.NewInboundStore(d.pg), Log: log}
+	if id, ok := as2Identity(cfg, log); ok {
+		h.AS2 = &as2.Receiver{Self: id, Settings: as2.NewStore(d.pg)}
+	}
+	h.Routes(mux, auth)
 }
 
 const as2Usage = `usage:
