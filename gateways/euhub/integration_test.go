@@ -169,6 +169,7 @@ func (e *env) product() {
 }
 
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, gtin := e.ctx, e.gtin
 
@@ -349,6 +350,7 @@ func TestOperations(t *testing.T) {
 // batch; after it is back, the batch completes once: no pack missing or doubled, counted
 // on the hub's side.
 func TestUploadThroughOutage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	gtin := e.gtin
 	e.product()
