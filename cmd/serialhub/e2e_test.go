@@ -131,7 +131,7 @@ func (s *safeBuffer) String() string {
 // TestDemoScenario is the walking skeleton end to end: upload → 202 → workflow → PostgreSQL
 // and ClickHouse → recall lists the packs with their case; a repeated upload is recognised.
 func TestDemoScenario(t *testing.T) {
-	getenv, _ := testHub(t)
+	getenv, _ := testHubEnv(t, map[string]string{"SERIALHUB_INTAKE_RULES": "all"}) // as `make demo`
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"demo"}, getenv, &out, io.Discard); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
