@@ -59,9 +59,10 @@ func startEUHub(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, log
 	if sender == "" {
 		sender = "MAH"
 	}
-	eg := euhub.New(euhub.Config{Requests: euhub.NewStore(d.pg), Sender: sender,
-		Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc, Secret: partnerSecret}})
 	sq, iq := euhubQueues(cfg)
+	eg := euhub.New(euhub.Config{Requests: euhub.NewStore(d.pg), Sender: sender,
+		Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc, Secret: partnerSecret},
+		Alerts:    &alerts.Intake{Store: alerts.NewStore(d.pg), Starter: alerts.Starter{Client: d.tc, Queue: iq}, Log: log}})
 	sw := submission.NewWorker(d.tc, sq, &submission.Activities{Store: gw, Gateways: gateways.Registry{euhub.Name: eg}, Log: log},
 		submission.Limits{Concurrent: 8, PerSecond: 100})
 	aw := alerts.NewWorker(d.tc, iq, &alerts.Activities{Store: alerts.NewStore(d.pg)})

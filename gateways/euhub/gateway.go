@@ -19,14 +19,25 @@ type Requests interface {
 // Transport carries one built message to the hub and interprets the answer. SOAPTransport
 // is the one of the simulator and of this message set; a real connection replaces only this.
 type Transport interface {
-	Send(ctx context.Context, ob gateways.Obligation, action string, p gateways.Payload) (gateways.Answer, error)
+	// Send delivers p and returns the interpreted answer with the alerts the hub raised.
+	Send(ctx context.Context, ob gateways.Obligation, action string, p gateways.Payload) (gateways.Answer, []Alert, error)
 }
+
+// AlertSink takes the alerts the hub raised on our own operations (A2, A3, A7, A24 ...), to be
+// stored and investigated like the ones pharmacies raise.
+type AlertSink interface {
+	Raised(ctx context.Context, alerts []AlertNotification) error
+}
+
+// MaxAlertsPerMessage bounds the alerts of one answer passed to the sink.
+const MaxAlertsPerMessage = 100
 
 // Config is what the adapter needs.
 type Config struct {
 	Requests  Requests
 	Transport Transport
-	Sender    string // the MAH's id at the hub
+	Sender    string    // the MAH's id at the hub
+	Alerts    AlertSink // nil: the alerts stay in the submission's reasons only
 	// Now stamps the header (tests fix it); default time.Now.
 	Now func() time.Time
 }
@@ -114,7 +125,29 @@ func (g *Gateway) Sign(_ context.Context, _ gateways.Obligation, p gateways.Payl
 
 // Deliver sends the message; the MessageId (the obligation id) makes it idempotent.
 func (g *Gateway) Deliver(ctx context.Context, ob gateways.Obligation, p gateways.Payload) (gateways.Answer, error) {
-	return g.cfg.Transport.Send(ctx, ob, Action(ob.Kind), p)
+	ans, alerts, err := g.cfg.Transport.Send(ctx, ob, Action(ob.Kind), p)
+	if err != nil || len(alerts) == 0 || g.cfg.Alerts == nil {
+		return ans, err
+	}
+	// The alert ids derive from the message and the pack: a repeated delivery raises none twice.
+	r, err := g.cfg.Requests.Request(ctx, ob.ID)
+	if err != nil {
+		return ans, err
+	}
+	now := g.cfg.Now().UTC()
+	var out []AlertNotification
+	for _, a := range alerts[:min(len(alerts), MaxAlertsPerMessage)] {
+		id := ob.ID + "-" + a.Code
+		if a.Serial != "" {
+			id += "-" + a.Serial
+		}
+		out = append(out, AlertNotification{AlertID: id, Code: a.Code, Raised: now, Product: ProductCode{Scheme: "GTIN", Code: r.GTIN},
+			Batch: r.Lot, Expiry: r.Expiry, Serial: a.Serial, Text: a.Text + " (on " + Action(ob.Kind) + ")"})
+	}
+	if err := g.cfg.Alerts.Raised(ctx, out); err != nil {
+		return ans, fmt.Errorf("record the alerts of %s: %w", ob.ID, err)
+	}
+	return ans, nil
 }
 
 // Poll is never needed (the hub answers synchronously); a submission that asks delivers again
@@ -137,16 +170,16 @@ type SOAPTransport struct {
 }
 
 // Send implements Transport.
-func (t *SOAPTransport) Send(ctx context.Context, ob gateways.Obligation, action string, p gateways.Payload) (gateways.Answer, error) {
+func (t *SOAPTransport) Send(ctx context.Context, ob gateways.Obligation, action string, p gateways.Payload) (gateways.Answer, []Alert, error) {
 	pt, err := t.Partners.Partner(ctx, ob.PartnerGLN)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return gateways.Answer{}, domain.Errorf(domain.CodeUnavailable, "the EU Hub (%s) has no delivery settings", ob.PartnerGLN)
+		return gateways.Answer{}, nil, domain.Errorf(domain.CodeUnavailable, "the EU Hub (%s) has no delivery settings", ob.PartnerGLN)
 	}
 	if err != nil {
-		return gateways.Answer{}, err
+		return gateways.Answer{}, nil, err
 	}
 	if !pt.Enabled {
-		return gateways.Answer{}, domain.Errorf(domain.CodeUnavailable, "delivery to the EU Hub is disabled")
+		return gateways.Answer{}, nil, domain.Errorf(domain.CodeUnavailable, "delivery to the EU Hub is disabled")
 	}
 	h := http.Header{}
 	h.Set("Content-Type", p.ContentType)
@@ -154,14 +187,21 @@ func (t *SOAPTransport) Send(ctx context.Context, ob gateways.Obligation, action
 	if pt.CredentialsRef != "" && t.Secret != nil {
 		tok, err := t.Secret(pt.CredentialsRef)
 		if err != nil {
-			return gateways.Answer{}, domain.Errorf(domain.CodeUnavailable, "EU Hub credentials %s: %v", pt.CredentialsRef, err)
+			return gateways.Answer{}, nil, domain.Errorf(domain.CodeUnavailable, "EU Hub credentials %s: %v", pt.CredentialsRef, err)
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	}
-	ans, _, err := t.HTTP.Do(ctx, gateways.Request{ObligationID: ob.ID, Step: "deliver", Transport: "soap",
+	ans, resp, err := t.HTTP.Do(ctx, gateways.Request{ObligationID: ob.ID, Step: "deliver", Transport: "soap",
 		Method: http.MethodPost, URL: strings.TrimRight(pt.Endpoint, "/") + "/soap", Header: h, Body: p.Body,
 		PayloadID: p.ID, IdempotencyKey: ob.ID}, Interpret)
-	return ans, err
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return ans, nil, err
+	}
+	var alerts []Alert
+	if e, perr := Unmarshal(resp.Body); perr == nil && e.Body.Ack != nil {
+		alerts = e.Body.Ack.Alerts
+	}
+	return ans, alerts, nil
 }
 
 // Interpret reads the hub's answer: an Ack (accepted, or rejected with its alerts), a fault,

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,10 +35,12 @@ type env struct {
 	t    testing.TB
 	ctx  context.Context
 	pool *pgxpool.Pool
-	gw   *gateways.Store
-	svc  *euhub.Service
-	sim  *sim.Sim
-	tc   client.Client
+	// alerts the hub raised on our operations, by id
+	alerts *alertSink
+	gw     *gateways.Store
+	svc    *euhub.Service
+	sim    *sim.Sim
+	tc     client.Client
 }
 
 type quiet struct{}
@@ -78,7 +81,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	store := euhub.NewStore(pool)
-	g := euhub.New(euhub.Config{Requests: store, Sender: "MAH-0001", Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc,
+	sink := &alertSink{}
+	g := euhub.New(euhub.Config{Requests: store, Sender: "MAH-0001", Alerts: sink, Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc,
 		Secret: func(ref string) (string, error) {
 			if ref == "env:EUHUB_TOKEN" {
 				return "hub-secret", nil
@@ -97,7 +101,7 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(w.Stop)
 	starter := submission.Starter{Client: tc, Queue: queue, Defaults: submission.Input{InitialInterval: 100 * time.Millisecond,
 		HeartbeatTimeout: 5 * time.Second, Deadline: 5 * time.Minute}}
-	return &env{gtin: randomGTIN(t), t: t, ctx: ctx, pool: pool, gw: gw, svc: &euhub.Service{Store: store, Starter: starter, Log: lg}, sim: s, tc: tc}
+	return &env{gtin: randomGTIN(t), t: t, ctx: ctx, pool: pool, alerts: sink, gw: gw, svc: &euhub.Service{Store: store, Starter: starter, Log: lg}, sim: s, tc: tc}
 }
 
 // wait waits for the submissions and returns their final statuses with reasons.
@@ -121,6 +125,30 @@ func (e *env) expect(id string, st gateways.Status, reason string) {
 	if sub.Status != st || !strings.Contains(strings.Join(sub.Reasons, "; "), reason) {
 		e.t.Fatalf("%s: %s %v (last error %q), want %s with %q", id, sub.Status, sub.Reasons, sub.LastError, st, reason)
 	}
+}
+
+type alertSink struct {
+	mu   sync.Mutex
+	seen map[string]euhub.AlertNotification
+}
+
+func (s *alertSink) Raised(_ context.Context, list []euhub.AlertNotification) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]euhub.AlertNotification{}
+	}
+	for _, a := range list {
+		s.seen[a.AlertID] = a
+	}
+	return nil
+}
+
+func (s *alertSink) get(id string) (euhub.AlertNotification, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.seen[id]
+	return a, ok
 }
 
 func (e *env) exec(sql string, args ...any) {
@@ -300,6 +328,9 @@ func TestOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.expect(id, gateways.StatusRejected, "A3")
+	if a, ok := e.alerts.get(id + "-A3-NOTUPLOADED"); !ok || a.Product.Code != gtin || a.Batch != "L1" || a.Expiry != "281130" {
+		t.Fatalf("the hub's A3 on our decommissioning was not raised as an alert: %+v %v", a, ok)
+	}
 	id, err = e.svc.Decommission(ctx, euhub.StatusChange{GTIN: gtin, Lot: "L1", Expiry: "291130", Status: "destroyed", Serials: []string{"A00000003"}}, false)
 	if err != nil {
 		t.Fatal(err)

@@ -71,24 +71,47 @@ func (h *Handler) intake(w http.ResponseWriter, r *http.Request) {
 	if a.Raised.IsZero() {
 		a.Raised = time.Now()
 	}
-	created, err := h.Store.Insert(r.Context(), Record{ID: a.AlertID, Code: a.Code, RaisedAt: a.Raised, Market: a.Market,
-		GTIN: a.Product.Code, Lot: a.Batch, Expiry: a.Expiry, Serial: a.Serial, Text: a.Text})
-	if err != nil {
+	if err := (&Intake{Store: h.Store, Starter: h.Starter, Log: h.Log}).Raised(r.Context(), []euhub.AlertNotification{*a}); err != nil {
 		api.WriteError(w, r, h.Log, err)
 		return
-	}
-	// Started on every delivery: a start lost after the insert is made good by the repeat.
-	if err := h.Starter.Start(r.Context(), a.AlertID); err != nil {
-		api.WriteError(w, r, h.Log, err)
-		return
-	}
-	if created {
-		h.Log.InfoContext(r.Context(), "EU Hub alert received", "alert_id", a.AlertID, "code", a.Code, "gtin", a.Product.Code, "lot", a.Batch)
 	}
 	out, _ := euhub.Marshal(nil, euhub.AlertReceipt{XMLName: xml.Name{Space: euhub.NS, Local: "AlertReceipt"}, AlertID: a.AlertID})
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusAccepted)
 	w.Write(out) //nolint:errcheck // the client went away
+}
+
+// Intake stores alerts once and starts their investigations: the alerts pharmacies raise
+// (through the intake route) and the ones the hub raises on our own operations (the EU Hub
+// adapter's AlertSink).
+type Intake struct {
+	Store   *Store
+	Starter Investigations
+	Log     *slog.Logger
+}
+
+var _ euhub.AlertSink = (*Intake)(nil)
+
+// Raised implements euhub.AlertSink.
+func (in *Intake) Raised(ctx context.Context, list []euhub.AlertNotification) error {
+	for _, a := range list {
+		if a.Raised.IsZero() {
+			a.Raised = time.Now()
+		}
+		created, err := in.Store.Insert(ctx, Record{ID: a.AlertID, Code: a.Code, RaisedAt: a.Raised, Market: a.Market,
+			GTIN: a.Product.Code, Lot: a.Batch, Expiry: a.Expiry, Serial: a.Serial, Text: a.Text})
+		if err != nil {
+			return err
+		}
+		// Started on every delivery: a start lost after the insert is made good by the repeat.
+		if err := in.Starter.Start(ctx, a.AlertID); err != nil {
+			return err
+		}
+		if created && in.Log != nil {
+			in.Log.InfoContext(ctx, "EU Hub alert received", "alert_id", a.AlertID, "code", a.Code, "gtin", a.Product.Code, "lot", a.Batch)
+		}
+	}
+	return nil
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
