@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,11 +28,20 @@ func Migrations() []migrate.Migration {
 	return ms
 }
 
+// minPoolConns is the smallest pool Open builds unless the DSN sets pool_max_conns.
+const minPoolConns = 24
+
 // Open connects a pool and checks the server answers.
 func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DSN: %w", err)
+	}
+	// pgx defaults to max(4, CPUs) connections. Activities hold a connection for a site's
+	// advisory lock while their chunks need others, so a small pool would let a few
+	// concurrent documents starve each other. The DSN's pool_max_conns still wins.
+	if !strings.Contains(dsn, "pool_max_conns") && cfg.MaxConns < minPoolConns {
+		cfg.MaxConns = minPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
