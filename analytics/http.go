@@ -155,14 +155,9 @@ type LineDataResponse struct {
 }
 
 func (h *Handler) lineData(w http.ResponseWriter, r *http.Request) {
-	p, err := api.Caller(r)
+	_, site, err := api.ForSite(r)
 	if err != nil {
 		api.WriteError(w, r, h.Log, err)
-		return
-	}
-	site := r.PathValue("site")
-	if !p.CanActForSite(site) {
-		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeForbidden, "this key may not send data for site %s", site))
 		return
 	}
 	var ld LineData

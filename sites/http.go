@@ -84,14 +84,9 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
-	p, err := api.Caller(r)
+	_, site, err := api.ForSite(r)
 	if err != nil {
 		api.WriteError(w, r, h.Log, err)
-		return
-	}
-	site := r.PathValue("site")
-	if !p.CanActForSite(site) {
-		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeForbidden, "this key may not upload for site %q", site))
 		return
 	}
 	mode, err := errorMode(r)

@@ -114,3 +114,17 @@ func RequireAdmin(r *http.Request) (domain.Principal, error) {
 	}
 	return p, nil
 }
+
+// ForSite returns the caller and the request's {site} path value, or a forbidden error unless
+// the caller may act for that site (an admin, or that site's own key).
+func ForSite(r *http.Request) (domain.Principal, string, error) {
+	p, err := Caller(r)
+	if err != nil {
+		return p, "", err
+	}
+	site := r.PathValue("site")
+	if !p.CanActForSite(site) {
+		return p, site, domain.Errorf(domain.CodeForbidden, "this key may not act for site %q", site)
+	}
+	return p, site, nil
+}

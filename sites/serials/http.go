@@ -38,21 +38,8 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// forSite checks the caller may act for the path's site.
-func forSite(r *http.Request) (domain.Principal, string, error) {
-	p, err := api.Caller(r)
-	if err != nil {
-		return p, "", err
-	}
-	site := r.PathValue("site")
-	if !p.CanActForSite(site) {
-		return p, site, domain.Errorf(domain.CodeForbidden, "this key may not act for site %q", site)
-	}
-	return p, site, nil
-}
-
 func (h *Handler) request(w http.ResponseWriter, r *http.Request) {
-	p, site, err := forSite(r)
+	p, site, err := api.ForSite(r)
 	var req Request
 	if err == nil {
 		err = decode(r, &req)
@@ -82,7 +69,7 @@ type ReturnRequest struct {
 }
 
 func (h *Handler) giveBack(w http.ResponseWriter, r *http.Request) {
-	_, site, err := forSite(r)
+	_, site, err := api.ForSite(r)
 	var req ReturnRequest
 	if err == nil {
 		err = decode(r, &req)

@@ -230,8 +230,8 @@ func (d *Decoder) addLine(err error) {
 	rest, _ := io.ReadAll(d.dec.Buffered())
 	end := d.lr.nl - bytes.Count(rest, newline) // newlines up to the end of the event
 	start := end - bytes.Count(d.raw, newline)  // newlines before the event
-	pos := 0 // a check over the whole event: point at its start
-	if d.ep.p.err == err { // the parser knows where it stopped
+	pos := 0                                    // a check over the whole event: point at its start
+	if d.ep.p.err == err {                      // the parser knows where it stopped
 		pos = min(d.ep.p.i, len(d.raw))
 	}
 	de.Line = start + 1 + bytes.Count(d.raw[:pos], newline)
