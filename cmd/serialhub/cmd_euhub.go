@@ -255,6 +255,20 @@ func euhubConnect(ctx context.Context, cfg Config, endpoint, creds string, out i
 	if cfg.DataDir == "" {
 		return nil
 	}
+	path, err := euhubAlertKey(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "the EU Hub's key for alerts: %s\n", path)
+	return nil
+}
+
+// euhubAlertKey makes sure the key the EU Hub sends alerts with exists: the token in
+// DATA/euhub-alerts.token (mode 0600), its hash in PostgreSQL. It returns the file's path.
+func euhubAlertKey(ctx context.Context, cfg Config) (string, error) {
+	if cfg.DataDir == "" {
+		return "", errors.New("no data folder for the EU Hub's alert key")
+	}
 	path := filepath.Join(cfg.DataDir, "euhub-alerts.token")
 	token := ""
 	if b, err := os.ReadFile(path); err == nil {
@@ -263,14 +277,18 @@ func euhubConnect(ctx context.Context, cfg Config, endpoint, creds string, out i
 	if token == "" {
 		token = sites.NewToken()
 		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-			return fmt.Errorf("euhub connect: %w", err)
+			return "", fmt.Errorf("EU Hub alert key: %w", err)
 		}
 	}
-	if err := alerts.NewStore(pg).EnsureHubKey(ctx, token, euhub.HubGLN); err != nil {
-		return err
+	pg, err := postgres.Open(ctx, cfg.PGDSN)
+	if err != nil {
+		return "", err
 	}
-	fmt.Fprintf(out, "the EU Hub's key for alerts: %s\n", path)
-	return nil
+	defer pg.Close()
+	if err := alerts.NewStore(pg).EnsureHubKey(ctx, token, euhub.HubGLN); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 const alertsUsage = `usage:

@@ -34,10 +34,11 @@ func demoEUHub(ctx context.Context, cfg Config, admin *apiClient, gtin, lot stri
 	if err := os.WriteFile(tokFile, []byte(simToken+"\n"), 0o600); err != nil {
 		return fmt.Errorf("EU Hub demo: %w", err)
 	}
-	if err := euhubConnect(ctx, cfg, "http://127.0.0.1:0", "", io.Discard); err != nil { // makes the alert key
+	keyFile, err := euhubAlertKey(ctx, cfg)
+	if err != nil {
 		return err
 	}
-	hubKey, err := os.ReadFile(filepath.Join(cfg.DataDir, "euhub-alerts.token"))
+	hubKey, err := os.ReadFile(keyFile)
 	if err != nil {
 		return fmt.Errorf("EU Hub demo: %w", err)
 	}
