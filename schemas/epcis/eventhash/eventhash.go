@@ -158,10 +158,13 @@ func (h *Hasher) PreHash(e *epcis.Event) (string, error) {
 	var leftovers []string // non-namespaced parts outside the canonical order, see below
 	location(&b, "readPoint", e.ReadPoint, e.ReadPointExtensions, &leftovers)
 	location(&b, "bizLocation", e.BizLocation, e.BizLocationExtensions, &leftovers)
+	// The published vectors fix this order: the sensor elements come before the business
+	// transactions (SensorDataExamples.xml, event 10, is the one event holding both), and the
+	// destinations before the sources.
+	list(&b, "sensorElementList", sensorElements(e.SensorElements, &leftovers))
 	list(&b, "bizTransactionList", bizTransactions(e.BizTransactions))
 	list(&b, "destinationList", sourceDests("destination=", e.Destinations))
 	list(&b, "sourceList", sourceDests("source=", e.Sources))
-	list(&b, "sensorElementList", sensorElements(e.SensorElements, &leftovers))
 
 	// Everything not in the canonical order comes last, sorted as one list: the ILMD (which
 	// the algorithm treats as an opaque element named "ilmd"), user extensions, and fields
