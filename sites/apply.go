@@ -83,36 +83,117 @@ func (s *Store) knownEventIDs(ctx context.Context, ids []string) ([]string, erro
 }
 
 // applyPass applies the accepted events chunk by chunk, from chunk `from` on.
+//
+// Serials commissioned by the document are folded in memory across chunks and written once,
+// in their final state, by the last chunk that names them (a pack commissioned in chunk 0 and
+// put into its case in chunk 20 is one COPY row in chunk 20, not an insert and an update).
+// Rows are held back only between "simple" chunks (no unpack-all, no state reaching contents),
+// whose effects on such rows are entirely in memory: a chunk whose SQL walks containers sees
+// every row of the document written. The plan is a function of the accepted events only, so a
+// resumed run rebuilds the rows held back by replaying the committed chunks in memory.
 func (s *Store) applyPass(ctx context.Context, receiptID string, d Document, good []*staged, from int, opt ProcessOptions) (int, error) {
 	ch := chunker{n: opt.ChunkEPCs}
-	k, rows, events := 0, 0, 0
-	run := func(chunk []*staged) error {
-		defer func() { k++ }()
-		events += len(chunk)
-		if k < from {
-			return nil
-		}
-		n, err := s.applyChunk(ctx, receiptID, d, k, chunk, opt.Sink)
-		if err != nil {
-			return err
-		}
-		rows += n
-		opt.Progress(Progress{Phase: "applying", Events: events, Chunk: k + 1})
-		return nil
-	}
+	var chunks [][]*staged
 	for _, st := range good {
 		if chunk := ch.add(st); chunk != nil {
-			if err := run(chunk); err != nil {
-				return rows, err
-			}
+			chunks = append(chunks, chunk)
 		}
 	}
 	if len(ch.cur) > 0 {
-		if err := run(ch.cur); err != nil {
-			return rows, err
+		chunks = append(chunks, ch.cur)
+	}
+	last := make(map[string]int32, len(good))
+	simple := make([]bool, len(chunks)+1) // simple[len(chunks)] false: everything is written by the end
+	for k, chunk := range chunks {
+		simple[k] = true
+		for _, st := range chunk {
+			for _, epc := range st.epcs {
+				last[epc] = int32(k)
+			}
+			for _, x := range st.extra {
+				last[x.epc] = int32(k)
+			}
+			if st.parent != "" {
+				last[st.parent] = int32(k)
+			}
+			if (st.op == opUnpack && len(st.epcs) == 0) || (st.op == opState && st.propagate) {
+				simple[k] = false
+			}
 		}
 	}
+	held := map[string]*srow{}
+	early := map[string]*srow{} // new rows written before the last chunk naming them
+	folds := make([]*folded, len(chunks))
+	next := 0
+	foldTo := func(k int) {
+		for ; next <= k && next < len(chunks); next++ {
+			n := next
+			keep := func(r *srow) bool { return simple[n] && simple[n+1] && int(last[r.epc]) > n }
+			folds[n] = fold(chunks[n], held, early, keep, func(r *srow) bool { return int(last[r.epc]) > n })
+		}
+	}
+	foldTo(from - 1) // the committed chunks, in memory only: what they held back is still to write
+	for k := range from {
+		folds[k] = nil
+	}
+
+	// Analytics rows are built and written by one goroutine running up to sinkAhead chunks
+	// ahead of PostgreSQL; a chunk commits only once its rows are written.
+	const sinkAhead = 2
+	var jobs chan *sinkJob
+	if opt.Sink != nil {
+		jobs = make(chan *sinkJob, sinkAhead+1)
+		sctx, cancel := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		defer func() { close(jobs); cancel(); <-stopped }()
+		go func() {
+			defer close(stopped)
+			for j := range jobs {
+				var err error
+				if sctx.Err() == nil {
+					j.n, err = s.writeFacts(sctx, receiptID, d, j.chunk, j.f, opt.Sink)
+				} else {
+					err = sctx.Err()
+				}
+				j.done <- err
+			}
+		}()
+	}
+	sinks := make([]*sinkJob, len(chunks))
+	submitted := from
+	submit := func(k int) {
+		foldTo(k)
+		for ; jobs != nil && submitted <= k && submitted < len(chunks); submitted++ {
+			j := &sinkJob{chunk: chunks[submitted], f: folds[submitted], done: make(chan error, 1)}
+			sinks[submitted] = j
+			jobs <- j
+		}
+	}
+
+	rows, events := 0, 0
+	for k, chunk := range chunks {
+		events += len(chunk)
+		if k < from {
+			continue
+		}
+		submit(k + sinkAhead)
+		n, err := s.applyChunk(ctx, receiptID, d, k, chunk, folds[k], sinks[k])
+		if err != nil {
+			return rows, err
+		}
+		folds[k], sinks[k] = nil, nil
+		rows += n
+		opt.Progress(Progress{Phase: "applying", Events: events, Chunk: k + 1})
+	}
 	return rows, nil
+}
+
+// sinkJob is one chunk's analytics rows to write.
+type sinkJob struct {
+	chunk []*staged
+	f     *folded
+	n     int
+	done  chan error
 }
 
 // srow is a serial record as a chunk leaves it.
@@ -126,19 +207,149 @@ type srow struct {
 	isNew                                bool
 }
 
-// applyChunk writes one chunk in one transaction: its events and their identifiers, the
-// serials' new states, the lots, the analytics rows, and the chunk count. Analytics rows go
-// out before the commit: should the commit fail, the retried chunk writes the same rows again,
-// which analytics collapses.
-func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k int, chunk []*staged, sink EventSink) (int, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("apply chunk %d of %s: %w", k, receiptID, err)
+type prop struct {
+	epc   string
+	state domain.SerialState
+	t     time.Time
+}
+
+// folded is what a chunk's events do to the serials, computed in memory.
+type folded struct {
+	byEPC        map[string]*srow // every serial the chunk names (and new rows held from before)
+	prior        map[string]*srow // rows of the document written by an earlier chunk (GTIN, serial, lot, expiry)
+	news         []*srow          // new serials to write now
+	changes      []*srow          // serials already written whose state changes
+	props        []prop
+	unpackAll    []string
+	unpackAt     []time.Time
+	implicit     map[string]time.Time
+	commissioned int
+	lots         map[[2]string]string
+}
+
+// fold applies a chunk's events in order to the rows they name. held holds new serials of
+// earlier chunks not written yet: those the chunk names are taken out, and those keep says to
+// hold on (the chunk's new rows included) are put back; the others are written by this chunk.
+func fold(chunk []*staged, held, early map[string]*srow, keep, later func(*srow) bool) *folded {
+	f := &folded{byEPC: map[string]*srow{}, prior: map[string]*srow{}, implicit: map[string]time.Time{},
+		lots: map[[2]string]string{}}
+	var order []*srow
+	get := func(epc string) *srow {
+		r := f.byEPC[epc]
+		if r == nil {
+			if r = held[epc]; r != nil {
+				delete(held, epc)
+			} else {
+				r = &srow{epc: epc}
+			}
+			f.byEPC[epc] = r
+			order = append(order, r)
+		}
+		return r
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	for _, st := range chunk {
+		switch st.op {
+		case opCommission:
+			for _, epc := range st.epcs {
+				g, ser := splitEPC(epc)
+				r := get(epc)
+				*r = srow{epc: epc, gtin: g, serial: ser, lot: st.lot, expiry: st.expiry, line: st.lineID,
+					state: domain.StateCommissioned, first: st.t, last: st.t, isNew: true}
+				if g != "" && st.lot != "" {
+					f.lots[[2]string{g, st.lot}] = st.expiry
+				}
+			}
+			f.commissioned += len(st.epcs)
+		case opPack:
+			if f.byEPC[st.parent] == nil && held[st.parent] == nil {
+				if _, ok := f.implicit[st.parent]; !ok {
+					f.implicit[st.parent] = st.t
+				}
+			}
+			for _, epc := range st.epcs {
+				r := get(epc)
+				t := st.t
+				r.state, r.parent, r.setParent, r.packedAt, r.last = domain.StatePacked, st.parent, true, &t, st.t
+			}
+		case opUnpack:
+			kids := st.epcs
+			if len(kids) == 0 {
+				f.unpackAll = append(f.unpackAll, st.parent)
+				f.unpackAt = append(f.unpackAt, st.t)
+				for _, r := range order {
+					if r.parent == st.parent {
+						kids = append(kids, r.epc)
+					}
+				}
+			}
+			for _, epc := range kids {
+				r := get(epc)
+				r.state, r.parent, r.setParent, r.packedAt, r.last = domain.StateCommissioned, "", true, nil, st.t
+			}
+		case opState:
+			for _, epc := range st.epcs {
+				r := get(epc)
+				r.state, r.last = st.state, st.t
+				if st.propagate {
+					f.props = append(f.props, prop{epc, st.state, st.t})
+				}
+			}
+		}
+	}
+	for _, r := range order {
+		switch {
+		case !r.isNew:
+			f.changes = append(f.changes, r)
+		case keep(r):
+			held[r.epc] = r
+		default:
+			f.news = append(f.news, r)
+			if later(r) {
+				early[r.epc] = r
+			}
+		}
+	}
+	for epc, r := range held {
+		if f.byEPC[epc] == nil && !keep(r) {
+			delete(held, epc)
+			f.news = append(f.news, r)
+			if later(r) {
+				early[epc] = r
+			}
+		}
+	}
+	// The analytics rows of identifiers the document commissioned in an earlier chunk take
+	// their GTIN, serial, lot and expiry from memory: the row may not be committed yet (or
+	// not written at all, when held back).
+	for _, st := range chunk {
+		for _, epc := range st.epcs {
+			if r := f.byEPC[epc]; r != nil && r.isNew {
+				continue
+			}
+			if r := held[epc]; r != nil {
+				f.prior[epc] = r
+			} else if r := early[epc]; r != nil {
+				f.prior[epc] = r
+			}
+		}
+	}
+	return f
+}
+
+// applyChunk writes one chunk in one transaction: its events and their identifiers, the
+// serials' new states, the lots, the analytics rows, and the chunk count. Analytics rows are
+// built and written concurrently with the PostgreSQL work and waited for before the commit:
+// should the commit fail, the retried chunk writes the same rows again, which analytics
+// collapses.
+func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k int, chunk []*staged, f *folded, sink *sinkJob) (int, error) {
 	fail := func(step string, err error) (int, error) {
 		return 0, fmt.Errorf("apply chunk %d of %s: %s: %w", k, receiptID, step, err)
 	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fail("begin", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
 
 	// Events and identifiers, with keys drawn from the sequence so both COPY straight in.
 	pkRows, err := tx.Query(ctx, q.Get("EventPKs"), len(chunk))
@@ -167,117 +378,28 @@ func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k 
 		return fail("identifiers", err)
 	}
 
-	// The serials, folded over the chunk's events in order.
-	byEPC := map[string]*srow{}
-	var order []*srow
-	get := func(epc string) *srow {
-		r := byEPC[epc]
-		if r == nil {
-			r = &srow{epc: epc}
-			byEPC[epc] = r
-			order = append(order, r)
-		}
-		return r
-	}
-	type prop struct {
-		epc   string
-		state domain.SerialState
-		t     time.Time
-	}
-	var props []prop
-	var unpackAll []string
-	var unpackAt []time.Time
-	implicit := map[string]time.Time{}
-	var commissioned int
-	lots := map[[2]string]string{}
-	for _, st := range chunk {
-		switch st.op {
-		case opCommission:
-			for _, epc := range st.epcs {
-				g, ser := splitEPC(epc)
-				r := get(epc)
-				*r = srow{epc: epc, gtin: g, serial: ser, lot: st.lot, expiry: st.expiry, line: st.lineID,
-					state: domain.StateCommissioned, first: st.t, last: st.t, isNew: true}
-				if g != "" && st.lot != "" {
-					lots[[2]string{g, st.lot}] = st.expiry
-				}
-			}
-			commissioned += len(st.epcs)
-		case opPack:
-			if r := byEPC[st.parent]; r == nil {
-				if _, ok := implicit[st.parent]; !ok {
-					implicit[st.parent] = st.t
-				}
-			}
-			for _, epc := range st.epcs {
-				r := get(epc)
-				t := st.t
-				r.state, r.parent, r.setParent, r.packedAt, r.last = domain.StatePacked, st.parent, true, &t, st.t
-			}
-		case opUnpack:
-			kids := st.epcs
-			if len(kids) == 0 {
-				unpackAll = append(unpackAll, st.parent)
-				unpackAt = append(unpackAt, st.t)
-				for _, r := range order {
-					if r.parent == st.parent {
-						kids = append(kids, r.epc)
-					}
-				}
-			}
-			for _, epc := range kids {
-				r := get(epc)
-				r.state, r.parent, r.setParent, r.packedAt, r.last = domain.StateCommissioned, "", true, nil, st.t
-			}
-		case opState:
-			for _, epc := range st.epcs {
-				r := get(epc)
-				r.state, r.last = st.state, st.t
-				if st.propagate {
-					props = append(props, prop{epc, st.state, st.t})
-				}
-			}
-		}
-	}
-	if len(unpackAll) > 0 {
-		if _, err := tx.Exec(ctx, q.Get("UnpackAll"), unpackAll, unpackAt); err != nil {
+	if len(f.unpackAll) > 0 {
+		if _, err := tx.Exec(ctx, q.Get("UnpackAll"), f.unpackAll, f.unpackAt); err != nil {
 			return fail("unpack", err)
 		}
 	}
-	var news []*srow
-	var ch struct {
-		epc, state, parent []string
-		set                []bool
-		packed             []*time.Time
-		last               []time.Time
-	}
-	for _, r := range order {
-		if r.isNew {
-			news = append(news, r)
-			continue
+	if len(f.news) > 0 {
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"serials"},
+			[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at",
+				"last_event_time", "line_id", "packed_at"},
+			pgx.CopyFromSlice(len(f.news), func(i int) ([]any, error) {
+				r := f.news[i]
+				return []any{r.epc, r.gtin, r.serial, r.lot, r.expiry, d.SiteID, string(r.state), r.parent, r.first,
+					r.last, r.line, r.packedAt}, nil
+			}))
+		if err != nil {
+			return fail("new serials", err)
 		}
-		ch.epc = append(ch.epc, r.epc)
-		ch.state = append(ch.state, string(r.state))
-		ch.parent = append(ch.parent, r.parent)
-		ch.set = append(ch.set, r.setParent)
-		ch.packed = append(ch.packed, r.packedAt)
-		ch.last = append(ch.last, r.last)
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"serials"},
-		[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at",
-			"last_event_time", "line_id", "packed_at"},
-		pgx.CopyFromSlice(len(news), func(i int) ([]any, error) {
-			r := news[i]
-			return []any{r.epc, r.gtin, r.serial, r.lot, r.expiry, d.SiteID, string(r.state), r.parent, r.first,
-				r.last, r.line, r.packedAt}, nil
-		}))
-	if err != nil {
-		return fail("new serials", err)
-	}
-	if len(implicit) > 0 {
+	if len(f.implicit) > 0 {
 		var es, ss []string
 		var ts []time.Time
-		for e, t := range implicit {
+		for e, t := range f.implicit {
 			_, ser := splitEPC(e)
 			es, ss, ts = append(es, e), append(ss, ser), append(ts, t)
 		}
@@ -285,33 +407,28 @@ func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k 
 			return fail("containers", err)
 		}
 	}
-	info := map[string][2]string{} // epc → lot, expiry (for analytics)
-	if len(ch.epc) > 0 {
-		rows, err := tx.Query(ctx, q.Get("ApplyChanges"), ch.epc, ch.state, ch.parent, ch.set, ch.packed, ch.last)
-		if err != nil {
-			return fail("states", err)
+	if n := len(f.changes); n > 0 {
+		epc, state, parent := make([]string, n), make([]string, n), make([]string, n)
+		set, packed, lastT := make([]bool, n), make([]*time.Time, n), make([]time.Time, n)
+		for i, r := range f.changes {
+			epc[i], state[i], parent[i], set[i], packed[i], lastT[i] = r.epc, string(r.state), r.parent, r.setParent, r.packedAt, r.last
 		}
-		var epc, g, ser, lot, exp string
-		_, err = pgx.ForEachRow(rows, []any{&epc, &g, &ser, &lot, &exp}, func() error {
-			info[epc] = [2]string{lot, exp}
-			return nil
-		})
-		if err != nil {
+		if _, err := tx.Exec(ctx, q.Get("ApplyChanges"), epc, state, parent, set, packed, lastT); err != nil {
 			return fail("states", err)
 		}
 	}
-	if len(props) > 0 {
-		es, ss, ts := make([]string, len(props)), make([]string, len(props)), make([]time.Time, len(props))
-		for i, p := range props {
+	if len(f.props) > 0 {
+		es, ss, ts := make([]string, len(f.props)), make([]string, len(f.props)), make([]time.Time, len(f.props))
+		for i, p := range f.props {
 			es[i], ss[i], ts[i] = p.epc, string(p.state), p.t
 		}
 		if _, err := tx.Exec(ctx, q.Get("Propagate"), es, ss, ts); err != nil {
 			return fail("contents", err)
 		}
 	}
-	if len(lots) > 0 {
+	if len(f.lots) > 0 {
 		var gs, ls, xs, site []string
-		for k, x := range lots {
+		for k, x := range f.lots {
 			gs, ls, xs, site = append(gs, k[0]), append(ls, k[1]), append(xs, x), append(site, d.SiteID)
 		}
 		if _, err := tx.Exec(ctx, q.Get("InsertLots"), gs, ls, xs, site); err != nil {
@@ -319,72 +436,21 @@ func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k 
 		}
 	}
 
-	// Analytics rows.
-	n := 0
+	// Analytics rows: written before the chunk counts as done.
+	facts := 0
 	if sink != nil {
-		var missing []string
-		for _, st := range chunk {
-			for _, epc := range st.epcs {
-				if r := byEPC[epc]; r != nil && r.isNew {
-					continue
-				}
-				if _, ok := info[epc]; !ok {
-					info[epc] = [2]string{}
-					missing = append(missing, epc)
-				}
-			}
-		}
-		if len(missing) > 0 {
-			rows, err := tx.Query(ctx, q.Get("SerialInfo"), missing)
+		select {
+		case err := <-sink.done:
 			if err != nil {
-				return fail("serial info", err)
+				return fail("analytics", err)
 			}
-			var epc, g, ser, lot, exp string
-			_, err = pgx.ForEachRow(rows, []any{&epc, &g, &ser, &lot, &exp}, func() error {
-				info[epc] = [2]string{lot, exp}
-				return nil
-			})
-			if err != nil {
-				return fail("serial info", err)
-			}
+		case <-ctx.Done():
+			return fail("analytics", ctx.Err())
 		}
-		nf := 0
-		for _, st := range chunk {
-			nf += len(st.epcs) + len(st.extra)
-		}
-		facts := make([]domain.EPCEvent, 0, nf)
-		for _, st := range chunk {
-			base := domain.EPCEvent{EventTime: st.t, EventID: st.id, ReceiptID: receiptID, SiteID: d.SiteID,
-				EventType: string(st.typ), Action: string(st.action), BizStep: st.bizStep, Disposition: st.disp,
-				ReadPoint: st.readPoint, BizLocation: st.bizLoc, ParentEPC: st.parent, LineID: st.lineID,
-				Partner: st.partner, Country: st.country, Source: st.source, Destination: st.dest}
-			role := st.role()
-			for _, epc := range st.epcs {
-				f := base
-				f.EPC, f.Role = epc, role
-				if r := byEPC[epc]; r != nil && r.isNew {
-					f.GTIN, f.Serial, f.Lot, f.Expiry = r.gtin, r.serial, r.lot, r.expiry
-				} else {
-					f.GTIN, f.Serial = splitEPC(epc)
-					li := info[epc]
-					f.Lot, f.Expiry = li[0], li[1]
-				}
-				facts = append(facts, f)
-			}
-			for _, x := range st.extra {
-				f := base
-				f.EPC, f.Role = x.epc, x.role
-				f.GTIN, f.Serial = splitEPC(x.epc)
-				facts = append(facts, f)
-			}
-		}
-		if err := sink.WriteEvents(ctx, facts); err != nil {
-			return fail("analytics", err)
-		}
-		n = len(facts)
+		facts = sink.n
 	}
 
-	tag, err := tx.Exec(ctx, q.Get("ChunkDone"), receiptID, k, len(chunk), commissioned, d.Attempt)
+	tag, err := tx.Exec(ctx, q.Get("ChunkDone"), receiptID, k, len(chunk), f.commissioned, d.Attempt)
 	if err != nil {
 		return fail("chunk count", err)
 	}
@@ -394,7 +460,78 @@ func (s *Store) applyChunk(ctx context.Context, receiptID string, d Document, k 
 	if err := tx.Commit(ctx); err != nil {
 		return fail("commit", err)
 	}
-	return n, nil
+	return facts, nil
+}
+
+// writeFacts builds the chunk's analytics rows — one per identifier of every event, with the
+// pack's GTIN, serial, lot and expiry — and writes them to sink. Lot and expiry come from the
+// chunk's new rows in memory, or from the serials already recorded (set at commissioning, so
+// what this chunk's transaction does to them does not change them).
+func (s *Store) writeFacts(ctx context.Context, receiptID string, d Document, chunk []*staged, f *folded, sink EventSink) (int, error) {
+	info := map[string][2]string{}
+	var missing []string
+	nf := 0
+	for _, st := range chunk {
+		nf += len(st.epcs) + len(st.extra)
+		for _, epc := range st.epcs {
+			if r := f.byEPC[epc]; r != nil && r.isNew {
+				continue
+			}
+			if f.prior[epc] != nil {
+				continue
+			}
+			if _, ok := info[epc]; !ok {
+				info[epc] = [2]string{}
+				missing = append(missing, epc)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		rows, err := s.pool.Query(ctx, q.Get("SerialInfo"), missing)
+		if err != nil {
+			return 0, fmt.Errorf("serial info: %w", err)
+		}
+		var epc, g, ser, lot, exp string
+		_, err = pgx.ForEachRow(rows, []any{&epc, &g, &ser, &lot, &exp}, func() error {
+			info[epc] = [2]string{lot, exp}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("serial info: %w", err)
+		}
+	}
+	facts := make([]domain.EPCEvent, 0, nf)
+	for _, st := range chunk {
+		base := domain.EPCEvent{EventTime: st.t, EventID: st.id, ReceiptID: receiptID, SiteID: d.SiteID,
+			EventType: string(st.typ), Action: string(st.action), BizStep: st.bizStep, Disposition: st.disp,
+			ReadPoint: st.readPoint, BizLocation: st.bizLoc, ParentEPC: st.parent, LineID: st.lineID,
+			Partner: st.partner, Country: st.country, Source: st.source, Destination: st.dest}
+		role := st.role()
+		for _, epc := range st.epcs {
+			facts = append(facts, base)
+			x := &facts[len(facts)-1]
+			x.EPC, x.Role = epc, role
+			if r := f.byEPC[epc]; r != nil && r.isNew {
+				x.GTIN, x.Serial, x.Lot, x.Expiry = r.gtin, r.serial, r.lot, r.expiry
+			} else if r := f.prior[epc]; r != nil {
+				x.GTIN, x.Serial, x.Lot, x.Expiry = r.gtin, r.serial, r.lot, r.expiry
+			} else {
+				x.GTIN, x.Serial = splitEPC(epc)
+				li := info[epc]
+				x.Lot, x.Expiry = li[0], li[1]
+			}
+		}
+		for _, e := range st.extra {
+			facts = append(facts, base)
+			x := &facts[len(facts)-1]
+			x.EPC, x.Role = e.epc, e.role
+			x.GTIN, x.Serial = splitEPC(e.epc)
+		}
+	}
+	if err := sink.WriteEvents(ctx, facts); err != nil {
+		return 0, err
+	}
+	return len(facts), nil
 }
 
 // epcSource feeds COPY event_epcs with every identifier of every event of a chunk.

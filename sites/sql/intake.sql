@@ -75,8 +75,7 @@ SET state = u.state,
     updated_at = now()
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::timestamptz[], $6::timestamptz[])
     AS u (epc, state, parent, set_parent, packed_at, last)
-WHERE s.epc = u.epc
-RETURNING s.epc, s.gtin, s.serial, s.lot, s.expiry;
+WHERE s.epc = u.epc;
 
 -- name: Propagate
 -- The contents of shipped, received, returned, recalled or destroyed containers follow them.
