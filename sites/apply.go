@@ -3,6 +3,7 @@ package sites
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -137,27 +138,28 @@ func (s *Store) applyPass(ctx context.Context, receiptID string, d Document, goo
 		folds[k] = nil
 	}
 
-	// Analytics rows are built and written by one goroutine running up to sinkAhead chunks
-	// ahead of PostgreSQL; a chunk commits only once its rows are written.
-	const sinkAhead = 2
+	// Analytics rows are built and written by sinkWriters goroutines running up to sinkAhead
+	// chunks ahead of PostgreSQL; a chunk commits only once its rows are written.
+	const sinkAhead, sinkWriters = 2, 2
 	var jobs chan *sinkJob
 	if opt.Sink != nil {
 		jobs = make(chan *sinkJob, sinkAhead+1)
 		sctx, cancel := context.WithCancel(ctx)
-		stopped := make(chan struct{})
-		defer func() { close(jobs); cancel(); <-stopped }()
-		go func() {
-			defer close(stopped)
-			for j := range jobs {
-				var err error
-				if sctx.Err() == nil {
-					j.n, err = s.writeFacts(sctx, receiptID, d, j.chunk, j.f, opt.Sink)
-				} else {
-					err = sctx.Err()
+		var wg sync.WaitGroup
+		defer func() { close(jobs); cancel(); wg.Wait() }()
+		for range sinkWriters {
+			wg.Go(func() {
+				for j := range jobs {
+					var err error
+					if sctx.Err() == nil {
+						j.n, err = s.writeFacts(sctx, receiptID, d, j.chunk, j.f, opt.Sink)
+					} else {
+						err = sctx.Err()
+					}
+					j.done <- err
 				}
-				j.done <- err
-			}
-		}()
+			})
+		}
 	}
 	sinks := make([]*sinkJob, len(chunks))
 	submitted := from

@@ -381,14 +381,41 @@ func (s *Store) checkPass(ctx context.Context, receiptID string, d Document, bod
 		opt.Progress(Progress{Phase: "checking", Events: events})
 		return nil
 	}
-	derr := s.decode(ctx, receiptID, d, body, site, skip, func(st *staged) error {
-		if chunk := ch.add(st); chunk != nil {
-			return run(chunk)
+	// The document is decoded by a goroutine one chunk ahead of the rules.
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []*staged, 1)
+	var derr error
+	go func() {
+		defer close(chunks)
+		send := func(chunk []*staged) error {
+			select {
+			case chunks <- chunk:
+				return nil
+			case <-dctx.Done():
+				return dctx.Err()
+			}
 		}
-		return nil
-	})
-	if derr == nil && len(ch.cur) > 0 {
-		derr = run(ch.cur)
+		derr = s.decode(dctx, receiptID, d, body, site, skip, func(st *staged) error {
+			if chunk := ch.add(st); chunk != nil {
+				return send(chunk)
+			}
+			return nil
+		})
+		if derr == nil && len(ch.cur) > 0 {
+			derr = send(ch.cur)
+		}
+	}()
+	var rerr error
+	for chunk := range chunks {
+		if rerr == nil {
+			if rerr = run(chunk); rerr != nil {
+				cancel()
+			}
+		}
+	}
+	if rerr != nil {
+		derr = rerr
 	}
 	var de *epcis.DecodeError
 	switch {
