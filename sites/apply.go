@@ -130,7 +130,8 @@ func (s *Store) applyPass(ctx context.Context, receiptID string, d Document, goo
 		for ; next <= k && next < len(chunks); next++ {
 			n := next
 			keep := func(r *srow) bool { return simple[n] && simple[n+1] && int(last[r.epc]) > n }
-			folds[n] = fold(chunks[n], held, early, keep, func(r *srow) bool { return int(last[r.epc]) > n })
+			folds[n] = fold(chunks[n], held, early, keep, func(r *srow) bool { return int(last[r.epc]) > n },
+				!(simple[n] && simple[n+1]))
 		}
 	}
 	foldTo(from - 1) // the committed chunks, in memory only: what they held back is still to write
@@ -232,7 +233,10 @@ type folded struct {
 // fold applies a chunk's events in order to the rows they name. held holds new serials of
 // earlier chunks not written yet: those the chunk names are taken out, and those keep says to
 // hold on (the chunk's new rows included) are put back; the others are written by this chunk.
-func fold(chunk []*staged, held, early map[string]*srow, keep, later func(*srow) bool) *folded {
+//
+// A held row the chunk does not name is named by a later chunk, so keep holds it unless the
+// chunk or the next is not simple: then (flush) every held row is written by this chunk.
+func fold(chunk []*staged, held, early map[string]*srow, keep, later func(*srow) bool, flush bool) *folded {
 	f := &folded{byEPC: map[string]*srow{}, prior: map[string]*srow{}, implicit: map[string]time.Time{},
 		lots: map[[2]string]string{}}
 	var order []*srow
@@ -311,8 +315,8 @@ func fold(chunk []*staged, held, early map[string]*srow, keep, later func(*srow)
 			}
 		}
 	}
-	for epc, r := range held {
-		if f.byEPC[epc] == nil && !keep(r) {
+	if flush {
+		for epc, r := range held {
 			delete(held, epc)
 			f.news = append(f.news, r)
 			if later(r) {
