@@ -151,7 +151,7 @@ func runUpload(ctx context.Context, cfg Config, args []string, out io.Writer) er
 		return err
 	}
 	if *site == "" || fs.NArg() == 0 {
-		return errors.New("usage: serialhub upload --site S [--errors rollback|proceed] FILE ...")
+		return errors.New("usage: serialhub upload --site S [--errors rollback|proceed] FILE [more files]")
 	}
 	c := newClient(cfg)
 	failed := 0

@@ -83,7 +83,7 @@ func Workflow(ctx workflow.Context, in Input) (Result, error) {
 	if err := workflow.ExecuteActivity(ctx, a.Process, in.ReceiptID).Get(ctx, &p); err != nil {
 		return Result{}, err
 	}
-	res := Result{Status: p.Status, Events: p.Events, Serials: p.Serials, Rejected: p.Rejected, Rows: p.Rows, Errors: p.Errors}
+	res := Result(p)
 	if p.Status != domain.StatusProcessed {
 		return res, nil
 	}
