@@ -203,14 +203,22 @@ func finished(st domain.ReceiptStatus) bool {
 // lockSite waits for the site's intake lock, reporting progress while it waits. The lock is
 // held by one connection: should the process die, PostgreSQL releases it.
 func (s *Store) lockSite(ctx context.Context, site string, progress func(Progress)) (func(), error) {
-	conn, err := s.pool.Acquire(ctx)
+	// The lock lives on a connection of its own, outside the pool: documents waiting for
+	// their site must not take the pool connections that the lock holders need for their
+	// chunks. Closing the connection releases the lock, also when the worker dies.
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("lock site %s: %w", site, err)
+	}
+	closeConn := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn.Close(cctx) //nolint:errcheck // closing the session releases the lock
 	}
 	for {
 		var ok bool
 		if err := conn.QueryRow(ctx, q.Get("TryLockSite"), site).Scan(&ok); err != nil {
-			conn.Release()
+			closeConn()
 			return nil, fmt.Errorf("lock site %s: %w", site, err)
 		}
 		if ok {
@@ -219,19 +227,12 @@ func (s *Store) lockSite(ctx context.Context, site string, progress func(Progres
 		progress(Progress{Phase: "waiting"})
 		select {
 		case <-ctx.Done():
-			conn.Release()
+			closeConn()
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return func() {
-		uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(uctx, q.Get("UnlockSite"), site); err != nil {
-			conn.Conn().Close(uctx) //nolint:errcheck // closing the session releases the lock
-		}
-		conn.Release()
-	}, nil
+	return closeConn, nil
 }
 
 func (s *Store) siteInfo(ctx context.Context, id string) (siteInfo, error) {
@@ -460,7 +461,6 @@ func (s *Store) stagePass(ctx context.Context, receiptID string, d Document, bod
 type exceptionRow struct {
 	idx    *int
 	line   int
-	id     string
 	errors []RuleError
 }
 

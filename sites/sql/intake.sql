@@ -30,9 +30,6 @@ WHERE receipt_id = $1 AND attempt = $2 AND event_idx IS NOT NULL;
 -- name: TryLockSite
 SELECT pg_try_advisory_lock(hashtext('serialhub-intake'), hashtext($1));
 
--- name: UnlockSite
-SELECT pg_advisory_unlock(hashtext('serialhub-intake'), hashtext($1));
-
 -- name: CloseEarlierExceptions
 -- A new check of the document: open exceptions of earlier attempts are superseded when the
 -- event is rejected again ($3: their indexes; $4: the document failed as a whole), resolved
