@@ -42,41 +42,13 @@ func (c *apiClient) withToken(token string) *apiClient {
 	return &cp
 }
 
-// do sends a request and decodes a JSON answer into out; an error answer becomes an error
-// carrying the API's message. It returns the HTTP status.
+// do sends a request and decodes a JSON answer into out (see api.Send).
 func (c *apiClient) do(ctx context.Context, method, path, contentType string, body io.Reader, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return 0, err
+	status, err := api.Send(ctx, c.http, c.base, c.token, method, path, contentType, body, out)
+	if err != nil && status == 0 {
+		return 0, fmt.Errorf("%w (is the hub running? `make up`)", err)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w (is the hub running? `make up`)", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	if resp.StatusCode >= 300 {
-		var e api.ErrorBody
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return resp.StatusCode, &domain.Error{Code: e.Code, Message: e.Message}
-		}
-		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
-		}
-	}
-	return resp.StatusCode, nil
+	return status, err
 }
 
 func (c *apiClient) postJSON(ctx context.Context, path string, in, out any) error {

@@ -45,38 +45,7 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body,
 		r = bytes.NewReader(j)
 		contentType = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
-	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	if resp.StatusCode >= 300 {
-		var e api.ErrorBody
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, &domain.Error{Code: e.Code, Message: e.Message})
-		}
-		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
-		}
-	}
-	return resp.StatusCode, nil
+	return api.Send(ctx, c.http, c.base, c.token, method, path, contentType, r, out)
 }
 
 // upload posts an EPCIS document for a site and waits until the hub has processed or
