@@ -1,6 +1,7 @@
 package dscsa
 
 import (
+	"bytes"
 	"io"
 	"sort"
 	"strings"
@@ -151,6 +152,38 @@ func (s *Shipment) Document() *epcis.Document {
 			}},
 		},
 	}
+}
+
+// Bytes returns the shipment's file, written into a buffer sized for it up front (a
+// 100,000-pack file is 13 MB; growing a buffer by doubling would copy it several times).
+func (s *Shipment) Bytes() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(s.sizeHint())
+	if err := s.WriteFile(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// sizeHint estimates the file's size from its identifiers, each an indented <epc> line (or
+// parentID), and its events; a low estimate costs one more growth (a copy), a high one memory.
+func (s *Shipment) sizeHint() int {
+	const perEPC, perEvent = 24, 800
+	n := 16<<10 + (len(s.Products)+len(s.Locations))*1024
+	for _, c := range s.Commissions {
+		n += perEvent + len(c.EPCs)*perEPC
+		for _, e := range c.EPCs {
+			n += len(e)
+		}
+	}
+	for _, a := range s.Aggregations {
+		n += perEvent + len(a.Parent) + len(a.Children)*perEPC
+		for _, e := range a.Children {
+			n += len(e)
+		}
+	}
+	n += perEvent + len(s.Ship.EPCs)*(perEPC+40)
+	return n
 }
 
 // WriteFile writes the shipment's EPCIS 1.2 file: commissioning (with lot and expiry),

@@ -1,7 +1,6 @@
 package dscsa
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,9 +28,9 @@ type Source interface {
 	Shipment(ctx context.Context, ob gateways.Obligation) (*Shipment, error)
 }
 
-// Partners finds a partner's delivery settings.
+// Partners finds a partner's delivery settings (masterdata.Store).
 type Partners interface {
-	Partner(ctx context.Context, gln string) (gateways.Partner, error)
+	Delivery(ctx context.Context, gln string) (gateways.Partner, error)
 }
 
 // Config is what the adapter needs.
@@ -68,11 +67,11 @@ func (g *Gateway) Build(ctx context.Context, ob gateways.Obligation) (gateways.P
 	if err != nil {
 		return gateways.Payload{}, err
 	}
-	var buf bytes.Buffer
-	if err := sh.WriteFile(&buf); err != nil {
+	body, err := sh.Bytes()
+	if err != nil {
 		return gateways.Payload{}, fmt.Errorf("build %s: %w", ob.ID, err)
 	}
-	return gateways.Payload{ContentType: "application/xml", Filename: fileName(ob), Body: buf.Bytes()}, nil
+	return gateways.Payload{ContentType: "application/xml", Filename: fileName(ob), Body: body}, nil
 }
 
 func fileName(ob gateways.Obligation) string {
@@ -94,8 +93,8 @@ func (g *Gateway) Sign(ctx context.Context, ob gateways.Obligation, p gateways.P
 }
 
 func (g *Gateway) partner(ctx context.Context, ob gateways.Obligation) (gateways.Partner, http.Header, error) {
-	pt, err := g.cfg.Partners.Partner(ctx, ob.PartnerGLN)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
+	pt, err := g.cfg.Partners.Delivery(ctx, ob.PartnerGLN)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && (pt.Transport == "" || pt.Endpoint == "")) {
 		// Settings may be added later: retried until the deadline, not rejected.
 		return pt, nil, domain.Errorf(domain.CodeUnavailable, "partner %s has no delivery settings", ob.PartnerGLN)
 	}
