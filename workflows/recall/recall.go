@@ -153,21 +153,21 @@ const (
 // Recall is a recall with where it stands: what `recalls show` prints.
 type Recall struct {
 	Decision
-	DecidedKey    int64          `json:"decided_key"`
-	Status        Status         `json:"status"`
-	Source        string         `json:"source,omitempty"`
-	Packs         int            `json:"packs"`
-	Shipped       int            `json:"shipped"`
-	Summary       Summary        `json:"summary"`
-	Discrepancies []string       `json:"discrepancies,omitempty"`
-	Targets       []Target       `json:"targets,omitempty"`
-	Acknowledged  int            `json:"acknowledged"`
-	CreatedAt     time.Time      `json:"created_at"`
-	PreparedAt    *time.Time     `json:"prepared_at,omitempty"`
-	DispatchedAt  *time.Time     `json:"dispatched_at,omitempty"`
-	ClosedAt      *time.Time     `json:"closed_at,omitempty"`
-	ClosedBy      string         `json:"closed_by,omitempty"`
-	CloseReason   string         `json:"close_reason,omitempty"`
+	DecidedKey    int64      `json:"decided_key"`
+	Status        Status     `json:"status"`
+	Source        string     `json:"source,omitempty"`
+	Packs         int        `json:"packs"`
+	Shipped       int        `json:"shipped"`
+	Summary       Summary    `json:"summary"`
+	Discrepancies []string   `json:"discrepancies,omitempty"`
+	Targets       []Target   `json:"targets,omitempty"`
+	Acknowledged  int        `json:"acknowledged"`
+	CreatedAt     time.Time  `json:"created_at"`
+	PreparedAt    *time.Time `json:"prepared_at,omitempty"`
+	DispatchedAt  *time.Time `json:"dispatched_at,omitempty"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	ClosedBy      string     `json:"closed_by,omitempty"`
+	CloseReason   string     `json:"close_reason,omitempty"`
 }
 
 // Summary counts the affected packs.
