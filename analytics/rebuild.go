@@ -77,7 +77,7 @@ func (s *Store) Rebuild(ctx context.Context, opt RebuildOptions) (RebuildStats, 
 			var e domain.EPCEvent
 			if err := rows.Scan(&e.EventTime, &e.EventID, &e.ReceiptID, &e.SiteID, &e.EventType, &e.Action,
 				&e.BizStep, &e.Disposition, &e.ReadPoint, &e.BizLocation, &e.EPC, &e.Role, &e.GTIN, &e.Serial,
-				&e.Lot, &e.Expiry, &e.ParentEPC); err != nil {
+				&e.Lot, &e.Expiry, &e.ParentEPC, &e.LineID, &e.Partner, &e.Country, &e.Source, &e.Destination); err != nil {
 				rows.Close()
 				return st, fmt.Errorf("rebuild: scan event: %w", err)
 			}

@@ -37,7 +37,7 @@ func BenchmarkAnalytics(b *testing.B) {
 	cfg := DefaultConfig(benchRows(b))
 	store := analytics.NewStore(conn).WithPostgres(pg)
 	start := time.Now()
-	st, err := Load(ctx, cfg, store, pg)
+	st, err := Load(ctx, cfg, Targets{CH: conn, Store: store, PG: pg})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ package loadgen
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/serialhub/serialhub/schemas/domain"
@@ -70,8 +71,25 @@ func GTIN(p int) string {
 	return d + string(c)
 }
 
-func sgtin(p int, serial string) string {
-	return fmt.Sprintf("urn:epc:id:sgtin:%s.0%05d.%s", companyPrefix, p+1, serial)
+// sgtinPrefix is the EPC URI of product p without its serial.
+func sgtinPrefix(p int) string {
+	return fmt.Sprintf("urn:epc:id:sgtin:%s.0%05d.", companyPrefix, p+1)
+}
+
+// serialOf is the serial of pack k of lot i: the lot and the pack number, zero-padded.
+func serialOf(i, k int) string {
+	b := make([]byte, 0, 12)
+	b = appendPadded(b, i, 5)
+	return string(appendPadded(b, k, 7))
+}
+
+// appendPadded appends n in decimal, left-padded with zeros to width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	d := strconv.Itoa(n)
+	for range width - len(d) {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 func sscc(n int64) (epc, value string) {
@@ -93,6 +111,8 @@ type Event struct {
 	Partner     string
 	Country     string
 	Lot, Expiry string // ILMD of commissioning events
+	// refs are the indexes in Lot.Serials of EPCs, in the same order.
+	refs []int32
 }
 
 // Serial is the current state of one identifier after all of its lot's events.
@@ -124,7 +144,9 @@ func (c Config) Ref(i int) LotRef {
 
 // GenLot generates lot i. Packs are commissioned a case at a time, packed into cases, cases
 // into pallets; most pallets are shipped to a partner a few days later; a few packs are
-// later dispensed (after shipment) or decommissioned.
+// later dispensed (after shipment) or decommissioned. Serials are packs first, then cases,
+// then pallets; events refer to them by index (a lot of the 100M-row load has ~45,000 packs,
+// and a map per lot costs more than the rest of the generation).
 func (c Config) GenLot(i int) Lot {
 	rng := rand.New(rand.NewPCG(c.Seed, uint64(i)))
 	p := i % c.Products
@@ -138,133 +160,143 @@ func (c Config) GenLot(i int) Lot {
 	packs := c.PacksPerLot()
 	nCases := (packs + c.PacksPerCase - 1) / c.PacksPerCase
 	nPallets := (nCases + c.CasesPerPallet - 1) / c.CasesPerPallet
-	serials := map[string]*Serial{}
-	var order []string
-	add := func(s Serial) {
-		serials[s.EPC] = &s
-		order = append(order, s.EPC)
+	firstCase, firstPallet := packs, packs+nCases
+	l.Serials = make([]Serial, 0, packs+nCases+nPallets)
+	epcs := make([]string, 0, cap(l.Serials)) // EPC of every serial, by index
+	refs := make([]int32, cap(l.Serials))     // 0, 1, 2, ...: an event's refs are a slice of it
+	for k := range refs {
+		refs[k] = int32(k)
 	}
-	ev := 0
-	newEvent := func(e Event) {
-		e.ID = fmt.Sprintf("urn:uuid:00000000-0000-4000-9000-%05d%07d", i, ev)
-		ev++
-		l.Events = append(l.Events, e)
-	}
-	packEPCs := make([]string, packs)
+	prefix := sgtinPrefix(p)
 	for k := range packs {
-		sn := fmt.Sprintf("%05d%07d", i, k)
-		packEPCs[k] = sgtin(p, sn)
-		add(Serial{EPC: packEPCs[k], GTIN: ref.GTIN, Serial: sn, Lot: ref.Lot, Expiry: l.Expiry})
+		epc := prefix + serialOf(i, k)
+		epcs = append(epcs, epc)
+		l.Serials = append(l.Serials, Serial{EPC: epc, GTIN: ref.GTIN, Serial: epc[len(prefix):], Lot: ref.Lot, Expiry: l.Expiry})
 	}
-	caseEPCs := make([]string, nCases)
 	for k := range nCases {
 		epc, v := sscc(int64(i)*100_000 + int64(k))
-		caseEPCs[k] = epc
-		add(Serial{EPC: epc, Serial: v})
+		epcs = append(epcs, epc)
+		l.Serials = append(l.Serials, Serial{EPC: epc, Serial: v})
 	}
-	palletEPCs := make([]string, nPallets)
 	for k := range nPallets {
 		epc, v := sscc(int64(i)*100_000 + 90_000 + int64(k))
-		palletEPCs[k] = epc
-		add(Serial{EPC: epc, Serial: v})
+		epcs = append(epcs, epc)
+		l.Serials = append(l.Serials, Serial{EPC: epc, Serial: v})
 	}
-	commission := func(epcs []string, t time.Time, lot bool) {
-		e := Event{Type: "ObjectEvent", Action: "ADD", BizStep: "commissioning", Disposition: "active", Time: t, EPCs: epcs}
+	newEvent := func(e Event, idx []int32) {
+		e.ID = fmt.Sprintf("urn:uuid:00000000-0000-4000-9000-%05d%07d", i, len(l.Events))
+		e.refs = idx
+		e.EPCs = make([]string, len(idx))
+		for k, x := range idx {
+			e.EPCs[k] = epcs[x]
+		}
+		l.Events = append(l.Events, e)
+	}
+	// commission and pack take a range [lo, hi) of serial indexes.
+	commission := func(lo, hi int, t time.Time, lot bool) {
+		e := Event{Type: "ObjectEvent", Action: "ADD", BizStep: "commissioning", Disposition: "active", Time: t}
 		if lot {
 			e.Lot, e.Expiry = ref.Lot, l.Expiry
 		}
-		newEvent(e)
-		for _, x := range epcs {
-			s := serials[x]
+		newEvent(e, refs[lo:hi])
+		for k := lo; k < hi; k++ {
+			s := &l.Serials[k]
 			s.State, s.Commissioned, s.Last = string(domain.StateCommissioned), t, t
 		}
 	}
-	pack := func(parent string, kids []string, t time.Time) {
-		newEvent(Event{Type: "AggregationEvent", Action: "ADD", BizStep: "packing", Disposition: "in_progress", Time: t, Parent: parent, EPCs: kids})
-		for _, x := range kids {
-			s := serials[x]
-			s.State, s.Parent, s.Last = string(domain.StatePacked), parent, t
+	pack := func(parent, lo, hi int, t time.Time) {
+		newEvent(Event{Type: "AggregationEvent", Action: "ADD", BizStep: "packing", Disposition: "in_progress", Time: t, Parent: epcs[parent]}, refs[lo:hi])
+		for k := lo; k < hi; k++ {
+			s := &l.Serials[k]
+			s.State, s.Parent, s.Last = string(domain.StatePacked), epcs[parent], t
 		}
 	}
 	t := t0
 	for k := range nCases {
-		kids := packEPCs[k*c.PacksPerCase : min((k+1)*c.PacksPerCase, packs)]
-		commission(kids, t, true)
-		commission([]string{caseEPCs[k]}, t, false)
-		t = t.Add(time.Duration(len(kids)) * time.Second / 2)
-		pack(caseEPCs[k], kids, t)
+		lo, hi := k*c.PacksPerCase, min((k+1)*c.PacksPerCase, packs)
+		commission(lo, hi, t, true)
+		commission(firstCase+k, firstCase+k+1, t, false)
+		t = t.Add(time.Duration(hi-lo) * time.Second / 2)
+		pack(firstCase+k, lo, hi, t)
 		t = t.Add(time.Second)
 	}
 	for k := range nPallets {
-		kids := caseEPCs[k*c.CasesPerPallet : min((k+1)*c.CasesPerPallet, nCases)]
-		commission([]string{palletEPCs[k]}, t, false)
+		lo, hi := firstCase+k*c.CasesPerPallet, firstCase+min((k+1)*c.CasesPerPallet, nCases)
+		commission(firstPallet+k, firstPallet+k+1, t, false)
 		t = t.Add(time.Minute)
-		pack(palletEPCs[k], kids, t)
+		pack(firstPallet+k, lo, hi, t)
 	}
 	// Shipments: 85% of pallets, 1–5 days later.
-	shipped := map[string]bool{}
-	for k, pal := range palletEPCs {
+	shipped := make([]bool, nCases) // by case number
+	for k := range nPallets {
 		if rng.Float64() >= 0.85 {
 			continue
 		}
 		partner, country := PartnerID(rng.IntN(c.Partners))
 		st := t.Add(time.Duration(24+rng.IntN(96))*time.Hour + time.Duration(k)*time.Minute)
+		pal := firstPallet + k
 		newEvent(Event{Type: "ObjectEvent", Action: "OBSERVE", BizStep: "shipping", Disposition: "in_transit", Time: st,
-			EPCs: []string{pal}, Partner: partner, Country: country})
-		serials[pal].State, serials[pal].Last = string(domain.StateShipped), st
-		for _, cs := range caseEPCs[k*c.CasesPerPallet : min((k+1)*c.CasesPerPallet, nCases)] {
+			Partner: partner, Country: country}, refs[pal:pal+1])
+		l.Serials[pal].State, l.Serials[pal].Last = string(domain.StateShipped), st
+		for cs := k * c.CasesPerPallet; cs < min((k+1)*c.CasesPerPallet, nCases); cs++ {
 			shipped[cs] = true
 		}
 	}
 	// Dispensing (5% of shipped packs, weeks later) and decommissioning (1% of the rest).
-	var disp, decom []string
-	for k, x := range packEPCs {
-		caseEPC := caseEPCs[k/c.PacksPerCase]
+	var disp, decom []int32
+	for k := range packs {
 		switch r := rng.Float64(); {
-		case shipped[caseEPC] && r < 0.05:
-			disp = append(disp, x)
-		case !shipped[caseEPC] && r < 0.01:
-			decom = append(decom, x)
+		case shipped[k/c.PacksPerCase] && r < 0.05:
+			disp = append(disp, int32(k))
+		case !shipped[k/c.PacksPerCase] && r < 0.01:
+			decom = append(decom, int32(k))
 		}
 	}
 	if len(disp) > 0 {
 		dt := t.Add(30 * 24 * time.Hour)
-		newEvent(Event{Type: "ObjectEvent", Action: "OBSERVE", BizStep: "dispensing", Disposition: "dispensed", Time: dt, EPCs: disp})
+		newEvent(Event{Type: "ObjectEvent", Action: "OBSERVE", BizStep: "dispensing", Disposition: "dispensed", Time: dt}, disp)
 		for _, x := range disp {
-			serials[x].State, serials[x].Last = "dispensed", dt
+			l.Serials[x].State, l.Serials[x].Last = "dispensed", dt
 		}
 	}
 	if len(decom) > 0 {
 		dt := t.Add(12 * time.Hour)
-		newEvent(Event{Type: "ObjectEvent", Action: "DELETE", BizStep: "decommissioning", Disposition: "inactive", Time: dt, EPCs: decom})
+		newEvent(Event{Type: "ObjectEvent", Action: "DELETE", BizStep: "decommissioning", Disposition: "inactive", Time: dt}, decom)
 		for _, x := range decom {
-			serials[x].State, serials[x].Last = string(domain.StateDecommissioned), dt
+			l.Serials[x].State, l.Serials[x].Last = string(domain.StateDecommissioned), dt
 		}
 	}
-	for _, x := range order {
-		l.Serials = append(l.Serials, *serials[x])
-	}
 	return l
+}
+
+// EventRows is how many event rows (identifier × event) the lot brings.
+func (l Lot) EventRows() int {
+	n := 0
+	for _, e := range l.Events {
+		n += len(e.EPCs)
+	}
+	return n
+}
+
+// role is how an event names its identifiers: childEPCs of an aggregation, else epcList.
+func (e Event) role() string {
+	if e.Type == "AggregationEvent" {
+		return "child"
+	}
+	return "epc"
 }
 
 // Rows flattens the lot's events per identifier, joined with each identifier's serial record:
 // the rows the hub's Publish writes to ClickHouse, plus line, partner and country.
 func (l Lot) Rows() []domain.EPCEvent {
-	byEPC := make(map[string]*Serial, len(l.Serials))
-	for i := range l.Serials {
-		byEPC[l.Serials[i].EPC] = &l.Serials[i]
-	}
-	var out []domain.EPCEvent
+	out := make([]domain.EPCEvent, 0, l.EventRows())
 	for _, e := range l.Events {
-		role := "epc"
-		if e.Type == "AggregationEvent" {
-			role = "child"
-		}
-		for _, x := range e.EPCs {
-			s := byEPC[x]
+		role := e.role()
+		for _, x := range e.refs {
+			s := &l.Serials[x]
 			out = append(out, domain.EPCEvent{EventTime: e.Time, EventID: e.ID, ReceiptID: l.ReceiptID, SiteID: l.Site,
 				LineID: l.Line, EventType: e.Type, Action: e.Action, BizStep: e.BizStep, Disposition: e.Disposition,
-				EPC: x, Role: role, GTIN: s.GTIN, Serial: s.Serial, Lot: s.Lot, Expiry: s.Expiry, ParentEPC: e.Parent,
+				EPC: s.EPC, Role: role, GTIN: s.GTIN, Serial: s.Serial, Lot: s.Lot, Expiry: s.Expiry, ParentEPC: e.Parent,
 				Partner: e.Partner, Country: e.Country, Destination: e.Partner})
 		}
 	}

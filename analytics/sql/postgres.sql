@@ -31,7 +31,7 @@ SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM epcis_events;
 SELECT e.event_time, e.event_id, e.receipt_id::text, d.site_id, e.event_type, e.action,
        e.biz_step, e.disposition, e.read_point, e.biz_location, x.epc, x.role,
        coalesce(s.gtin, ''), coalesce(s.serial, ''), coalesce(s.lot, ''), coalesce(s.expiry, ''),
-       e.parent_epc
+       e.parent_epc, e.line_id, e.partner, e.country, e.source, e.destination
 FROM epcis_events e
 JOIN documents d ON d.receipt_id = e.receipt_id
 JOIN event_epcs x ON x.event_pk = e.id
