@@ -22,8 +22,9 @@ var sqlFS embed.FS
 
 var q = sqlfile.MustLoad(sqlFS)
 
-// Store is the PostgreSQL store of obligations, payloads, exchanges and (until master data
-// lands) partner delivery settings. It alone turns driver errors into domain errors.
+// Store is the PostgreSQL store of obligations, payloads and exchanges. Partner delivery
+// settings and the product and location master data are master data's (sites/masterdata).
+// It alone turns driver errors into domain errors.
 type Store struct {
 	pool *pgxpool.Pool
 }
@@ -34,69 +35,19 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // Pool is the store's pool, for adapters that read the system of record in the same database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Partner is how to reach a receiver.
-type Partner struct {
-	GLN     string `json:"gln"`
-	Name    string `json:"name"`
-	Country string `json:"country"`
-	Gateway string `json:"gateway"`
-	// Transport is https (POST of the file), capture (EPCIS 2.0 REST capture) or as2.
-	Transport string `json:"transport"`
-	Endpoint  string `json:"endpoint"`
-	// CredentialsRef names the secret to present (resolved by the binary); never the secret.
-	CredentialsRef string `json:"credentials_ref,omitempty"`
-	Enabled        bool   `json:"enabled"`
-}
+// Partner is how to reach a receiver: the delivery settings of its master-data record
+// (sites/masterdata Store.Delivery).
+type Partner = domain.Delivery
 
-// UpsertPartner creates or replaces a partner's delivery settings.
-func (s *Store) UpsertPartner(ctx context.Context, p Partner) error {
-	if _, err := s.pool.Exec(ctx, q.Get("UpsertPartner"), p.GLN, p.Name, p.Country, p.Gateway,
-		p.Transport, p.Endpoint, p.CredentialsRef, p.Enabled); err != nil {
-		return fmt.Errorf("upsert partner %s: %w", p.GLN, err)
-	}
-	return nil
-}
-
-// Partner returns a partner's delivery settings.
-func (s *Store) Partner(ctx context.Context, gln string) (Partner, error) {
-	var p Partner
-	err := s.pool.QueryRow(ctx, q.Get("Partner"), gln).Scan(&p.GLN, &p.Name, &p.Country, &p.Gateway,
-		&p.Transport, &p.Endpoint, &p.CredentialsRef, &p.Enabled)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, domain.Errorf(domain.CodeNotFound, "partner %s: %v", gln, ErrNoPartner)
-	}
-	if err != nil {
-		return p, fmt.Errorf("partner %s: %w", gln, err)
-	}
-	return p, nil
-}
-
-// Product is the master data of a GTIN in regulatory files.
+// Product is the master data of a GTIN in regulatory files (read from master data's products).
 type Product struct {
 	GTIN, NDC, Name, DosageForm, Strength, NetContent, Manufacturer string
 }
 
-// UpsertProduct stores a product's master data.
-func (s *Store) UpsertProduct(ctx context.Context, p Product) error {
-	if _, err := s.pool.Exec(ctx, q.Get("UpsertProduct"), p.GTIN, p.NDC, p.Name, p.DosageForm,
-		p.Strength, p.NetContent, p.Manufacturer); err != nil {
-		return fmt.Errorf("upsert product %s: %w", p.GTIN, err)
-	}
-	return nil
-}
-
-// Location is the master data of a party or place (SGLN URI).
+// Location is the master data of a party or place (SGLN URI), from master data's sites and
+// partners.
 type Location struct {
 	SGLN, Name, Street1, Street2, City, State, PostalCode, Country string
-}
-
-// UpsertLocation stores a location's master data.
-func (s *Store) UpsertLocation(ctx context.Context, l Location) error {
-	if _, err := s.pool.Exec(ctx, q.Get("UpsertLocation"), l.SGLN, l.Name, l.Street1, l.Street2,
-		l.City, l.State, l.PostalCode, l.Country); err != nil {
-		return fmt.Errorf("upsert location %s: %w", l.SGLN, err)
-	}
-	return nil
 }
 
 // CreateObligation records ob unless it exists; created says whether it is new.

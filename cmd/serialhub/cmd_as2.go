@@ -11,10 +11,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/gateways/as2"
 	"github.com/serialhub/serialhub/gateways/dscsa"
+	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/postgres"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // as2Identity is the hub's AS2 identity: its signing identity (SERIALHUB_SIGNING_CERT/KEY, on
@@ -42,30 +46,30 @@ func as2Identity(cfg Config, log *slog.Logger) (as2.Identity, bool) {
 }
 
 // as2Sender is the DSCSA gateway's AS2 transport; partners' AS2 identifiers and certificates
-// come from as2_partners. Without an identity AS2 deliveries wait, unavailable, until it is set.
+// come from their master-data records. Without an identity AS2 deliveries wait, unavailable, until it is set.
 func as2Sender(cfg Config, d *deps, hc *gateways.HTTPClient, log *slog.Logger) *as2.Sender {
 	id, ok := as2Identity(cfg, log)
 	if !ok {
 		return nil
 	}
-	return &as2.Sender{HTTP: hc, Self: id, Settings: as2.NewStore(d.pg)}
+	return &as2.Sender{HTTP: hc, Self: id, Settings: as2.Agreements{Partners: masterdata.NewStore(d.pg)}}
 }
 
 // inboundRoutes registers where partners send files to the hub (HTTPS and AS2).
 func inboundRoutes(mux *http.ServeMux, auth func(http.Handler) http.Handler, cfg Config, d *deps, log *slog.Logger) {
 	h := &dscsa.InboundHandler{Store: dscsa.NewInboundStore(d.pg), Log: log}
 	if id, ok := as2Identity(cfg, log); ok {
-		h.AS2 = &as2.Receiver{Self: id, Settings: as2.NewStore(d.pg)}
+		h.AS2 = &as2.Receiver{Self: id, Settings: as2.Agreements{Partners: masterdata.NewStore(d.pg)}}
 	}
 	h.Routes(mux, auth)
 }
 
 const as2Usage = `usage:
   serialhub as2 partner GLN --to AS2ID --from AS2ID --cert PARTNER.pem   (server command)
-        a partner's AS2 identifiers and certificate; its URL and transport as2 are its
-        delivery settings (gateway_partners)`
+        a partner's AS2 identifiers and certificate in its master-data record (a new
+        version); its URL and transport as2 are its delivery settings (endpoint, transport)`
 
-// runAS2 edits partners' AS2 settings in PostgreSQL.
+// runAS2 edits partners' AS2 settings in master data.
 func runAS2(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "partner" {
 		return errors.New(as2Usage)
@@ -87,9 +91,27 @@ func runAS2(ctx context.Context, cfg Config, args []string, out io.Writer) error
 		return err
 	}
 	defer pg.Close()
-	if err := as2.NewStore(pg).UpsertSettings(ctx, gln, *to, *from, certPEM); err != nil {
+	if err := updatePartner(ctx, pg, gln, func(p *masterdata.Partner) {
+		p.AS2ID, p.AS2OurID, p.AS2Cert = *to, *from, string(certPEM)
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "partner %s: AS2 %s → %s\n", gln, *from, *to)
 	return nil
+}
+
+// updatePartner changes a partner's master-data record through the store, so the change is
+// a new version with its history (by "cli"), refused if the record moved on meanwhile.
+func updatePartner(ctx context.Context, pg *pgxpool.Pool, gln string, change func(*masterdata.Partner)) error {
+	md := masterdata.NewStore(pg)
+	p, err := md.Partner(ctx, gln)
+	if err != nil {
+		return err
+	}
+	if p.GLN != gln {
+		return domain.Errorf(domain.CodeInvalid, "%s is a location of partner %s: name the partner's own GLN", gln, p.GLN)
+	}
+	change(&p)
+	_, err = md.PutPartner(ctx, p, masterdata.PutOptions{By: "cli"})
+	return err
 }

@@ -61,7 +61,7 @@ func startEUHub(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, log
 	}
 	sq, iq := euhubQueues(cfg)
 	eg := euhub.New(euhub.Config{Requests: euhub.NewStore(d.pg), Sender: sender,
-		Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc, Secret: partnerSecret},
+		Transport: &euhub.SOAPTransport{Partners: euhub.NewStore(d.pg), HTTP: hc, Secret: partnerSecret},
 		Alerts:    &alerts.Intake{Store: alerts.NewStore(d.pg), Starter: alerts.Starter{Client: d.tc, Queue: iq}, Log: log}})
 	sw := submission.NewWorker(d.tc, sq, &submission.Activities{Store: gw, Gateways: gateways.Registry{euhub.Name: eg}, Log: log},
 		submission.Limits{Concurrent: 8, PerSecond: 100})
@@ -247,8 +247,7 @@ func euhubConnect(ctx context.Context, cfg Config, endpoint, creds string, out i
 		return err
 	}
 	defer pg.Close()
-	if err := gateways.NewStore(pg).UpsertPartner(ctx, gateways.Partner{GLN: euhub.HubGLN, Name: "EU Hub", Country: "EU",
-		Gateway: euhub.Name, Transport: "https", Endpoint: endpoint, CredentialsRef: creds, Enabled: true}); err != nil {
+	if err := euhub.NewStore(pg).SetConnection(ctx, endpoint, creds, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "EU Hub endpoint: %s\n", endpoint)

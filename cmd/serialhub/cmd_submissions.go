@@ -23,6 +23,7 @@ import (
 	"github.com/serialhub/serialhub/gateways/dscsa"
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 	"github.com/serialhub/serialhub/workflows/submission"
 )
 
@@ -85,9 +86,9 @@ func submissionStarter(cfg Config, d *deps) submission.Starter {
 // worker per gateway (its own task queue, concurrency and rate limit) and the sweep of
 // obligations whose start was lost.
 func startSubmissions(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, store *sites.Store, ingestWorker worker.Worker, log *slog.Logger) error {
-	gw := gateways.NewStore(d.pg)
+	gw, md := gateways.NewStore(d.pg), masterdata.NewStore(d.pg)
 	starter := submissionStarter(cfg, d)
-	ingestWorker.RegisterActivity(&submission.Hook{Docs: store, Store: gw, Starter: starter, Log: log})
+	ingestWorker.RegisterActivity(&submission.Hook{Docs: store, Store: gw, Partners: md, Starter: starter, Log: log})
 	signer, err := gatewaySigner(cfg)
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func startSubmissions(ctx context.Context, g *errgroup.Group, cfg Config, d *dep
 	if err != nil {
 		return err
 	}
-	dcfg := dscsa.Config{Source: dscsa.PGSource{Pool: d.pg}, Partners: gw, Signer: signer, HTTP: hc, Secret: partnerSecret}
+	dcfg := dscsa.Config{Source: dscsa.PGSource{Pool: d.pg}, Partners: md, Signer: signer, HTTP: hc, Secret: partnerSecret}
 	if s := as2Sender(cfg, d, hc, log); s != nil {
 		dcfg.AS2 = s
 	}

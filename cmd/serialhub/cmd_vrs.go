@@ -17,6 +17,7 @@ import (
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/gateways/vrs"
 	"github.com/serialhub/serialhub/schemas/postgres"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 const vrsUsage = `usage:
@@ -124,12 +125,19 @@ func runVRS(ctx context.Context, cfg Config, args []string, out io.Writer) error
 		fs := flag.NewFlagSet("vrs partner", flag.ContinueOnError)
 		endpoint := fs.String("endpoint", "", "the partner's responder base URL (the Digital Link path is appended)")
 		creds := fs.String("credentials", "", "bearer token reference: env:NAME or file:PATH")
-		disabled := fs.Bool("disabled", false, "do not ask this partner")
+		disabled := fs.Bool("disabled", false, "pause every exchange with this partner (false: resume)")
 		gln, rest := firstArg(args[1:])
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		if err := st.UpsertPartner(ctx, vrs.Partner{GLN: gln, Endpoint: *endpoint, CredentialsRef: *creds, Enabled: !*disabled}); err != nil {
+		if err := updatePartner(ctx, pg, gln, func(p *masterdata.Partner) {
+			p.VRSEndpoint, p.VRSCredentialsRef = *endpoint, *creds
+			fs.Visit(func(f *flag.Flag) {
+				if f.Name == "disabled" { // pauses every exchange with the partner, deliveries too
+					p.Disabled = *disabled
+				}
+			})
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "partner %s answers verifications at %s\n", gln, *endpoint)

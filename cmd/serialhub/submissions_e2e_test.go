@@ -24,6 +24,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/gs1"
 	"github.com/serialhub/serialhub/schemas/postgres"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // TestShipmentBecomesDSCSASubmission: a site uploads a document with a shipment to a US
@@ -65,9 +66,10 @@ func TestShipmentBecomesDSCSASubmission(t *testing.T) {
 	if _, err := sites.NewStore(pool).UpsertSite(ctx, domain.Site{ID: "plant-us", Name: "Plant", Country: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	gw := gateways.NewStore(pool)
-	if err := gw.UpsertPartner(ctx, gateways.Partner{GLN: "0399999999991", Name: "GS1 Drug Distributor", Country: "US", Gateway: dscsa.Name,
-		Transport: dscsa.TransportHTTPS, Endpoint: srv.URL + "/dscsa", CredentialsRef: "env:SERIALHUB_TEST_SIM_TOKEN", Enabled: true}); err != nil {
+	gw, md := gateways.NewStore(pool), masterdata.NewStore(pool)
+	if _, err := md.PutPartner(ctx, masterdata.Partner{GLN: "0399999999991", Name: "GS1 Drug Distributor", Country: "US",
+		Delivery: masterdata.Delivery{Gateway: dscsa.Name, Transport: dscsa.TransportHTTPS, Endpoint: srv.URL + "/dscsa",
+			CredentialsRef: "env:SERIALHUB_TEST_SIM_TOKEN"}}, masterdata.PutOptions{By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, uri := range []string{"urn:epc:id:sgtin:030001.0012345.1", "urn:epc:id:sgtin:030001.1012345.1"} {
@@ -75,8 +77,10 @@ func TestShipmentBecomesDSCSASubmission(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := gw.UpsertProduct(ctx, gateways.Product{GTIN: s.GTIN.String(), NDC: "0001-0123-45", Name: "Epcistra",
-			DosageForm: "PILL", Strength: "100mg", NetContent: "500 pills", Manufacturer: "GS1 Pharma LLC"}); err != nil {
+		if _, err := md.PutProduct(ctx, masterdata.Product{GTIN: s.GTIN.String(), CompanyPrefixLength: 6, Name: "Epcistra",
+			DosageForm: "PILL", Strength: "100mg", NetContent: "500 pills", Manufacturer: "GS1 Pharma LLC", PackSize: 500,
+			NationalCodes: []masterdata.NationalCode{{Scheme: "NDC", Code: "0001-0123-45"}},
+			Markets:       []masterdata.ProductMarket{{Market: "US"}}}, masterdata.PutOptions{By: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

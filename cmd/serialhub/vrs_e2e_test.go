@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/serialhub/serialhub/schemas/postgres"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // TestVRSCommands runs product verification through the CLI against a whole hub: a partner
@@ -35,6 +36,10 @@ func TestVRSCommands(t *testing.T) {
 			t.Fatalf("%v: %v", args, err)
 		}
 		return out.String()
+	}
+	if _, err := masterdata.NewStore(pg).PutPartner(ctx, masterdata.Partner{GLN: partner, Name: "VRS partner"},
+		masterdata.PutOptions{By: "test"}); err != nil {
+		t.Fatal(err)
 	}
 	keyOut := cli("vrs", "key", "--partner", partner)
 	token := strings.TrimSpace(keyOut[strings.LastIndex(keyOut, ":")+1:])

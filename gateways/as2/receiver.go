@@ -8,7 +8,7 @@ import (
 )
 
 // Receiver takes AS2 messages that partners send to the hub. A partner is authenticated by
-// its signature, checked against the certificate on record for its GLN (as2_partners);
+// its signature, checked against the certificate of its master-data record (as2_cert);
 // there is no bearer token in AS2.
 type Receiver struct {
 	Self     Identity

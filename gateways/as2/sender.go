@@ -3,27 +3,16 @@ package as2
 import (
 	"context"
 	"crypto/x509"
-	"embed"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/schemas/domain"
-	"github.com/serialhub/serialhub/schemas/sqlfile"
 )
 
-//go:embed sql/*.sql
-var sqlFS embed.FS
-
-var q = sqlfile.MustLoad(sqlFS)
-
-// Settings are how a partner speaks AS2 with the hub (table as2_partners; the URL is the
-// partner's delivery endpoint).
+// Settings are how a partner speaks AS2 with the hub: the AS2 agreement of its master-data
+// record (as2_id, as2_our_id, as2_cert; the URL is its delivery endpoint).
 type Settings struct {
 	GLN  string
 	To   string // the partner's AS2 identifier
@@ -31,44 +20,31 @@ type Settings struct {
 	Cert *x509.Certificate
 }
 
-// Store reads and writes partners' AS2 settings.
-type Store struct{ pool *pgxpool.Pool }
+// Partners finds partners' delivery settings (masterdata.Store).
+type Partners interface {
+	Delivery(ctx context.Context, gln string) (gateways.Partner, error)
+}
 
-// NewStore returns a Store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// Agreements reads partners' AS2 settings from their delivery settings.
+type Agreements struct{ Partners Partners }
 
-// Settings returns the partner's AS2 settings.
-func (s *Store) Settings(ctx context.Context, gln string) (Settings, error) {
-	var st Settings
-	var certPEM string
-	err := s.pool.QueryRow(ctx, q.Get("Settings"), gln).Scan(&st.GLN, &st.To, &st.From, &certPEM)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return st, domain.Errorf(domain.CodeNotFound, "partner %s has no AS2 settings", gln)
-	}
+// Settings returns the partner's AS2 settings (NotFound: no AS2 agreement).
+func (a Agreements) Settings(ctx context.Context, gln string) (Settings, error) {
+	pt, err := a.Partners.Delivery(ctx, gln)
 	if err != nil {
-		return st, fmt.Errorf("as2: settings of %s: %w", gln, err)
+		return Settings{}, err
 	}
-	if st.Cert, err = ParseCert([]byte(certPEM)); err != nil {
+	if pt.AS2ID == "" || pt.AS2OurID == "" || pt.AS2Cert == "" {
+		return Settings{}, domain.Errorf(domain.CodeNotFound, "partner %s has no AS2 settings", gln)
+	}
+	st := Settings{GLN: pt.GLN, To: pt.AS2ID, From: pt.AS2OurID}
+	if st.Cert, err = ParseCert([]byte(pt.AS2Cert)); err != nil {
 		return st, domain.Errorf(domain.CodeUnavailable, "AS2 certificate of partner %s: %v", gln, err)
 	}
 	return st, nil
 }
 
-// UpsertSettings stores a partner's AS2 identifiers and certificate (PEM).
-func (s *Store) UpsertSettings(ctx context.Context, gln, to, from string, certPEM []byte) error {
-	if _, err := ParseCert(certPEM); err != nil {
-		return domain.Errorf(domain.CodeInvalid, "%v", err)
-	}
-	if to == "" || from == "" {
-		return domain.Errorf(domain.CodeInvalid, "AS2 identifiers must not be empty")
-	}
-	if _, err := s.pool.Exec(ctx, q.Get("UpsertSettings"), gln, to, from, string(certPEM)); err != nil {
-		return fmt.Errorf("as2: upsert settings of %s: %w", gln, err)
-	}
-	return nil
-}
-
-// SettingsSource finds partners' AS2 settings (Store).
+// SettingsSource finds partners' AS2 settings (Agreements).
 type SettingsSource interface {
 	Settings(ctx context.Context, gln string) (Settings, error)
 }

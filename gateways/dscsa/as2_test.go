@@ -16,7 +16,9 @@ import (
 
 type partnersFunc func(gln string) (gateways.Partner, error)
 
-func (f partnersFunc) Partner(_ context.Context, gln string) (gateways.Partner, error) { return f(gln) }
+func (f partnersFunc) Delivery(_ context.Context, gln string) (gateways.Partner, error) {
+	return f(gln)
+}
 
 type as2Settings as2.Settings
 

@@ -28,9 +28,9 @@ type Source interface {
 	Shipment(ctx context.Context, ob gateways.Obligation) (*Shipment, error)
 }
 
-// Partners finds a partner's delivery settings.
+// Partners finds a partner's delivery settings (masterdata.Store).
 type Partners interface {
-	Partner(ctx context.Context, gln string) (gateways.Partner, error)
+	Delivery(ctx context.Context, gln string) (gateways.Partner, error)
 }
 
 // Config is what the adapter needs.
@@ -93,8 +93,8 @@ func (g *Gateway) Sign(ctx context.Context, ob gateways.Obligation, p gateways.P
 }
 
 func (g *Gateway) partner(ctx context.Context, ob gateways.Obligation) (gateways.Partner, http.Header, error) {
-	pt, err := g.cfg.Partners.Partner(ctx, ob.PartnerGLN)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
+	pt, err := g.cfg.Partners.Delivery(ctx, ob.PartnerGLN)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && (pt.Transport == "" || pt.Endpoint == "")) {
 		// Settings may be added later: retried until the deadline, not rejected.
 		return pt, nil, domain.Errorf(domain.CodeUnavailable, "partner %s has no delivery settings", ob.PartnerGLN)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // TestInbound: partners send files to the hub by HTTPS with their key, and by AS2 signed
@@ -46,10 +47,12 @@ func TestInbound(t *testing.T) {
 	hub, _ := as2.ParseIdentity(hubC, hubK)
 	pC, pK, _ := gateways.SelfSigned("partner")
 	partner, _ := as2.ParseIdentity(pC, pK)
-	as2s := as2.NewStore(pool)
-	if err := as2s.UpsertSettings(ctx, gln, "PARTNER", "SERIALHUB", pC); err != nil {
+	md := masterdata.NewStore(pool)
+	if _, err := md.PutPartner(ctx, masterdata.Partner{GLN: gln, Name: "Partner", Delivery: masterdata.Delivery{
+		AS2ID: "PARTNER", AS2OurID: "SERIALHUB", AS2Cert: string(pC)}}, masterdata.PutOptions{By: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	as2s := as2.Agreements{Partners: md}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
 	(&InboundHandler{Store: NewInboundStore(pool), AS2: &as2.Receiver{Self: hub, Settings: as2s}, Log: log}).

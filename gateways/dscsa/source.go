@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/serialhub/serialhub/gateways"
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/epcis"
+	"github.com/serialhub/serialhub/schemas/gs1"
 	"github.com/serialhub/serialhub/schemas/sqlfile"
 )
 
@@ -218,10 +220,10 @@ func (s PGSource) masterData(ctx context.Context, sh *Shipment) error {
 	if err != nil {
 		return fmt.Errorf("products: %w", err)
 	}
-	if len(sh.Products) < len(gtins) {
+	if len(sh.Products) < len(gtins) || slices.ContainsFunc(sh.Products, func(p gateways.Product) bool { return p.NDC == "" }) {
 		have := map[string]bool{}
 		for _, p := range sh.Products {
-			have[p.GTIN] = true
+			have[p.GTIN] = p.NDC != ""
 		}
 		var missing []string
 		for _, g := range gtins {
@@ -230,7 +232,7 @@ func (s PGSource) masterData(ctx context.Context, sh *Shipment) error {
 			}
 		}
 		// Unavailable, not invalid: adding the master data lets the next retry succeed.
-		return domain.Errorf(domain.CodeUnavailable, "no product master data (NDC, name) for GTIN %s", strings.Join(missing, ", "))
+		return domain.Errorf(domain.CodeUnavailable, "no product master data with an NDC for GTIN %s", strings.Join(missing, ", "))
 	}
 	ids := map[string]bool{sh.Sender: true, sh.Receiver: true}
 	for _, sd := range append(append([]epcis.SourceDest{}, sh.Ship.Sources...), sh.Ship.Destinations...) {
@@ -243,17 +245,41 @@ func (s PGSource) masterData(ctx context.Context, sh *Shipment) error {
 			list = append(list, id)
 		}
 	}
-	rows, err = s.Pool.Query(ctx, q.Get("Locations"), list)
+	sort.Strings(list)
+	glns := make([]string, len(list))
+	for i, id := range list {
+		glns[i] = locationGLN(id)
+	}
+	rows, err = s.Pool.Query(ctx, q.Get("Locations"), list, glns)
 	if err != nil {
 		return fmt.Errorf("locations: %w", err)
 	}
 	sh.Locations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gateways.Location, error) {
 		var l gateways.Location
-		err := r.Scan(&l.SGLN, &l.Name, &l.Street1, &l.Street2, &l.City, &l.State, &l.PostalCode, &l.Country)
+		var a struct {
+			Street1    string `json:"street1"`
+			Street2    string `json:"street2"`
+			City       string `json:"city"`
+			State      string `json:"state"`
+			PostalCode string `json:"postal_code"`
+		}
+		err := r.Scan(&l.SGLN, &l.Name, &a, &l.Country)
+		l.Street1, l.Street2, l.City, l.State, l.PostalCode = a.Street1, a.Street2, a.City, a.State, a.PostalCode
 		return l, err
 	})
 	if err != nil {
 		return fmt.Errorf("locations: %w", err)
 	}
 	return nil
+}
+
+// locationGLN is the GLN of a party or place identifier (SGLN URI or GLN); "" if it has none.
+func locationGLN(id string) string {
+	if g, _, _, err := gs1.ParseSGLNURI(id); err == nil {
+		return string(g)
+	}
+	if g, err := gs1.ParseGLN(id); err == nil {
+		return string(g)
+	}
+	return ""
 }

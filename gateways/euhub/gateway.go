@@ -156,9 +156,9 @@ func (g *Gateway) Poll(_ context.Context, _ gateways.Obligation, _ string) (gate
 	return gateways.Answer{Outcome: gateways.Resend}, nil
 }
 
-// Partners finds the hub's delivery settings.
+// Partners finds the hub's delivery settings (Store.Delivery: the EU Hub's connection).
 type Partners interface {
-	Partner(ctx context.Context, gln string) (gateways.Partner, error)
+	Delivery(ctx context.Context, gln string) (gateways.Partner, error)
 }
 
 // SOAPTransport posts the envelope to {endpoint}/soap of the hub's delivery settings.
@@ -171,7 +171,7 @@ type SOAPTransport struct {
 
 // Send implements Transport.
 func (t *SOAPTransport) Send(ctx context.Context, ob gateways.Obligation, action string, p gateways.Payload) (gateways.Answer, []Alert, error) {
-	pt, err := t.Partners.Partner(ctx, ob.PartnerGLN)
+	pt, err := t.Partners.Delivery(ctx, ob.PartnerGLN)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return gateways.Answer{}, nil, domain.Errorf(domain.CodeUnavailable, "the EU Hub (%s) has no delivery settings", ob.PartnerGLN)
 	}

@@ -72,17 +72,16 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { s.Close() })
 	gw := gateways.NewStore(pool)
-	if err := gw.UpsertPartner(ctx, gateways.Partner{GLN: euhub.HubGLN, Name: "EU Hub (simulated)", Country: "EU",
-		Gateway: euhub.Name, Transport: "https", Endpoint: s.URL(), CredentialsRef: "env:EUHUB_TOKEN", Enabled: true}); err != nil {
+	store := euhub.NewStore(pool)
+	if err := store.SetConnection(ctx, s.URL(), "env:EUHUB_TOKEN", true); err != nil {
 		t.Fatal(err)
 	}
 	hc, err := gateways.NewHTTPClient(gateways.HTTPConfig{WaitMin: 20 * time.Millisecond, WaitMax: 50 * time.Millisecond, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := euhub.NewStore(pool)
 	sink := &alertSink{}
-	g := euhub.New(euhub.Config{Requests: store, Sender: "MAH-0001", Alerts: sink, Transport: &euhub.SOAPTransport{Partners: gw, HTTP: hc,
+	g := euhub.New(euhub.Config{Requests: store, Sender: "MAH-0001", Alerts: sink, Transport: &euhub.SOAPTransport{Partners: store, HTTP: hc,
 		Secret: func(ref string) (string, error) {
 			if ref == "env:EUHUB_TOKEN" {
 				return "hub-secret", nil

@@ -29,7 +29,7 @@ var q = sqlfile.MustLoad(sqlFS)
 // Name is the gateway's name.
 const Name = "euhub"
 
-// HubGLN is the partner key of the EU Hub's delivery settings (gateway_partners).
+// HubGLN is the partner key of the EU Hub in obligations (its connection: Store.Delivery).
 const HubGLN = "EUHUB"
 
 // Request kinds.
@@ -364,4 +364,30 @@ func (s *Store) Requests(ctx context.Context, gtin, lot string) ([]RequestSummar
 		return nil, fmt.Errorf("EU Hub requests: %w", err)
 	}
 	return out, nil
+}
+
+// Delivery returns the EU Hub's connection as delivery settings (migration 0009: the EU Hub
+// is no trading partner, so its endpoint is not master data). gln must be HubGLN.
+func (s *Store) Delivery(ctx context.Context, gln string) (gateways.Partner, error) {
+	pt := gateways.Partner{GLN: HubGLN, Name: "EU Hub", Country: "EU", Gateway: Name, Transport: "https"}
+	if gln != HubGLN {
+		return pt, domain.Errorf(domain.CodeNotFound, "%s is not the EU Hub", gln)
+	}
+	err := s.pool.QueryRow(ctx, q.Get("Connection")).Scan(&pt.Endpoint, &pt.CredentialsRef, &pt.Enabled)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pt, domain.Errorf(domain.CodeNotFound, "the EU Hub has no connection: run `serialhub euhub connect`")
+	}
+	if err != nil {
+		return pt, fmt.Errorf("euhub connection: %w", err)
+	}
+	return pt, nil
+}
+
+// SetConnection records where the EU Hub is reached and the reference to the credentials
+// presented to it (env:NAME, file:PATH; never the secret).
+func (s *Store) SetConnection(ctx context.Context, endpoint, credentialsRef string, enabled bool) error {
+	if _, err := s.pool.Exec(ctx, q.Get("SetConnection"), endpoint, credentialsRef, enabled); err != nil {
+		return fmt.Errorf("euhub connection: %w", err)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 const (
@@ -27,6 +28,7 @@ const (
 // fixture is a hub's verification API on its own database, behind TLS on loopback.
 type fixture struct {
 	store        *Store
+	md           *masterdata.Store
 	srv          *httptest.Server
 	partnerToken string
 	adminToken   string
@@ -49,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{store: NewStore(pool)}
+	f := &fixture{store: NewStore(pool), md: masterdata.NewStore(pool)}
 	var err error
 	if f.partnerToken, err = f.store.CreatePartnerKey(ctx, partnerGLN, "test partner"); err != nil {
 		t.Fatal(err)
@@ -83,7 +85,8 @@ func TestRequesterAgainstResponder(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	// The "partner" asked is this very hub, reached through its partner key.
-	if err := f.store.UpsertPartner(ctx, Partner{GLN: partnerGLN, Endpoint: f.srv.URL + "/v1/vrs", CredentialsRef: "env:X", Enabled: true}); err != nil {
+	if _, err := f.md.PutPartner(ctx, masterdata.Partner{GLN: partnerGLN, Name: "Partner", Delivery: masterdata.Delivery{
+		VRSEndpoint: f.srv.URL + "/v1/vrs", VRSCredentialsRef: "env:X"}}, masterdata.PutOptions{By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	q := f.requester(t)

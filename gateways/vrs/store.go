@@ -120,7 +120,8 @@ func (s *Store) Requests(ctx context.Context, partnerGLN string, limit int) ([]L
 	return out, nil
 }
 
-// Partner is where a partner answers verification requests.
+// Partner is where a partner answers verification requests: vrs_endpoint and
+// vrs_credentials_ref of its master-data record, disabled with the record.
 type Partner struct {
 	GLN            string `json:"gln"`
 	Endpoint       string `json:"endpoint"`
@@ -139,17 +140,6 @@ func (s *Store) Partner(ctx context.Context, gln string) (Partner, error) {
 		return p, fmt.Errorf("vrs: partner %s: %w", gln, err)
 	}
 	return p, nil
-}
-
-// UpsertPartner creates or replaces a partner's responder settings.
-func (s *Store) UpsertPartner(ctx context.Context, p Partner) error {
-	if _, err := gs1.ParseGLN(p.GLN); err != nil {
-		return domain.Errorf(domain.CodeInvalid, "%v", err)
-	}
-	if _, err := s.pool.Exec(ctx, q.Get("UpsertPartner"), p.GLN, p.Endpoint, p.CredentialsRef, p.Enabled); err != nil {
-		return fmt.Errorf("vrs: upsert partner %s: %w", p.GLN, err)
-	}
-	return nil
 }
 
 // CreatePartnerKey stores a new API key of role partner for the GLN and returns its token,

@@ -179,3 +179,27 @@ type Site struct {
 	Country   string    `json:"country"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// Delivery is how the hub reaches a trading partner (or another receiver of reports): the
+// delivery settings of the partner's master-data record. Secrets are never in it, only the
+// references the binary resolves (env:NAME, file:PATH).
+type Delivery struct {
+	GLN     string `json:"gln"`
+	Name    string `json:"name"`
+	Country string `json:"country"`
+	// Gateway is the adapter reports to the partner go through (dscsa, euhub); "" none.
+	Gateway string `json:"gateway"`
+	// Transport is https (POST of the file), capture (EPCIS 2.0 REST capture) or as2.
+	Transport      string `json:"transport"`
+	Endpoint       string `json:"endpoint"`
+	CredentialsRef string `json:"credentials_ref,omitempty"`
+	Enabled        bool   `json:"enabled"`
+	// AS2 agreement: the partner's AS2 identifier, ours as the partner knows us, and the
+	// partner's certificate (PEM: encrypt to it, verify its signatures and MDNs).
+	AS2ID    string `json:"as2_id,omitempty"`
+	AS2OurID string `json:"as2_our_id,omitempty"`
+	AS2Cert  string `json:"as2_cert,omitempty"`
+	// VRS: where the partner answers verification requests (base URL) and the credentials.
+	VRSEndpoint       string `json:"vrs_endpoint,omitempty"`
+	VRSCredentialsRef string `json:"vrs_credentials_ref,omitempty"`
+}

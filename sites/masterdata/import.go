@@ -19,10 +19,11 @@ import (
 // columns lists each kind's CSV columns; the required ones come first, up to required[kind].
 var columns = map[string][]string{
 	KindMarket:  {"code", "name", "regulation", "serial_format"},
-	KindProduct: {"gtin", "company_prefix_length", "name", "pack_size", "kind", "common_name", "dosage_form", "strength", "national_codes", "markets", "serial_formats", "sites"},
-	KindSite:    {"id", "name", "gln", "sgln", "country"},
+	KindProduct: {"gtin", "company_prefix_length", "name", "pack_size", "kind", "common_name", "dosage_form", "strength", "net_content", "manufacturer", "national_codes", "markets", "serial_formats", "sites"},
+	KindSite:    {"id", "name", "gln", "sgln", "country", "address"},
 	KindLine:    {"site", "line", "name", "vendor", "model", "ideal_rate"},
-	KindPartner: {"gln", "name", "country", "sglns", "licences", "endpoint", "transport", "transport_secrets"},
+	KindPartner: {"gln", "name", "country", "sglns", "licences", "address", "gateway", "transport", "endpoint", "credentials_ref",
+		"disabled", "as2_id", "as2_our_id", "as2_cert", "vrs_endpoint", "vrs_credentials_ref", "transport_settings", "transport_secrets"},
 }
 
 var required = map[string]int{KindMarket: 2, KindProduct: 4, KindSite: 2, KindLine: 2, KindPartner: 2}
@@ -209,7 +210,8 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 		}
 	case KindProduct:
 		pr := Product{GTIN: row["gtin"], Kind: row["kind"], Name: row["name"], CommonName: row["common_name"],
-			DosageForm: row["dosage_form"], Strength: row["strength"],
+			DosageForm: row["dosage_form"], Strength: row["strength"], NetContent: row["net_content"],
+			Manufacturer:        row["manufacturer"],
 			CompanyPrefixLength: p.int("company_prefix_length", row["company_prefix_length"]),
 			PackSize:            p.int("pack_size", row["pack_size"]),
 			Sites:               splitList(row["sites"]),
@@ -242,7 +244,8 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 			return r.Changed, r.Created, err
 		}
 	case KindSite:
-		st := Site{ID: row["id"], Name: row["name"], GLN: row["gln"], SGLN: row["sgln"], Country: row["country"]}
+		st := Site{ID: row["id"], Name: row["name"], GLN: row["gln"], SGLN: row["sgln"], Country: row["country"],
+			Address: p.address(row["address"])}
 		key = st.ID
 		validate = func() FieldErrors { c := st; return c.Validate() }
 		do = func(tx pgx.Tx) (bool, bool, error) {
@@ -262,7 +265,11 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 		}
 	case KindPartner:
 		pa := Partner{GLN: row["gln"], Name: row["name"], Country: row["country"], SGLNs: splitList(row["sglns"]),
-			Endpoint: row["endpoint"], Transport: map[string]string{}}
+			Address: p.address(row["address"]), TransportSettings: map[string]string{},
+			Delivery: Delivery{Gateway: row["gateway"], Transport: row["transport"], Endpoint: row["endpoint"],
+				CredentialsRef: row["credentials_ref"], Disabled: p.bool("disabled", row["disabled"]), AS2ID: row["as2_id"],
+				AS2OurID: row["as2_our_id"], AS2Cert: row["as2_cert"], VRSEndpoint: row["vrs_endpoint"],
+				VRSCredentialsRef: row["vrs_credentials_ref"]}}
 		for _, l := range splitList(row["licences"]) {
 			f := strings.Split(l, "|")
 			if len(f) < 3 || len(f) > 4 {
@@ -275,8 +282,8 @@ func (s *Store) importRow(ctx context.Context, tx pgx.Tx, kind string, row map[s
 			}
 			pa.Licences = append(pa.Licences, lic)
 		}
-		for _, kv := range p.pairs("transport", row["transport"]) {
-			pa.Transport[kv[0]] = kv[1]
+		for _, kv := range p.pairs("transport_settings", row["transport_settings"]) {
+			pa.TransportSettings[kv[0]] = kv[1]
 		}
 		if v, ok := row["transport_secrets"]; ok && v != "" {
 			pa.TransportSecrets = map[string]string{}
@@ -347,6 +354,32 @@ func (p *rowParser) int(col, v string) int {
 		p.fail(col, "%q is not a whole number", v)
 	}
 	return n
+}
+
+// bool reads true/false (also yes/no, 1/0); empty is false.
+func (p *rowParser) bool(col, v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "no", "0":
+		return false
+	case "true", "yes", "1":
+		return true
+	}
+	p.fail(col, "%q: want true or false", v)
+	return false
+}
+
+// address reads street1|street2|city|state|postal_code (trailing parts may be left out).
+func (p *rowParser) address(v string) Address {
+	if strings.TrimSpace(v) == "" {
+		return Address{}
+	}
+	f := strings.Split(v, "|")
+	if len(f) > 5 {
+		p.fail("address", "%q: want street1|street2|city|state|postal_code", v)
+		return Address{}
+	}
+	f = append(f, make([]string, 5-len(f))...)
+	return Address{Street1: f[0], Street2: f[1], City: f[2], State: f[3], PostalCode: f[4]}
 }
 
 func (p *rowParser) float(col, v string) float64 {

@@ -88,8 +88,15 @@ func TestSitePartnerLineValidate(t *testing.T) {
 		{"partner dates", (&Partner{GLN: "4098765432101", Name: "W", Licences: []Licence{{Number: "A", ValidFrom: "2024-02-01", ValidTo: "2024-01-01"}}}).Validate(), "before valid_from"},
 		{"partner date format", (&Partner{GLN: "4098765432101", Name: "W", Licences: []Licence{{Number: "A", ValidFrom: "1.1.2024"}}}).Validate(), "is not a date"},
 		{"partner sgln", (&Partner{GLN: "4098765432101", Name: "W", SGLNs: []string{"4098765432102"}}).Validate(), "sglns: 4098765432102: check digit"},
-		{"partner endpoint creds", (&Partner{GLN: "4098765432101", Name: "W", Endpoint: "https://u:p@x.example"}).Validate(), "must not carry credentials"},
-		{"partner secret in settings", (&Partner{GLN: "4098765432101", Name: "W", Transport: map[string]string{"password": "x"}}).Validate(), "looks like a secret"},
+		{"partner endpoint creds", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{Endpoint: "https://u:p@x.example"}}).Validate(), "must not carry credentials"},
+		{"partner secret in settings", (&Partner{GLN: "4098765432101", Name: "W", TransportSettings: map[string]string{"password": "x"}}).Validate(), "looks like a secret"},
+		{"partner delivery ok", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{Gateway: "dscsa", Transport: "https", Endpoint: "https://x.example/dscsa", CredentialsRef: "env:X", VRSEndpoint: "https://x.example/vrs"}}).Validate(), ""},
+		{"partner gateway without endpoint", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{Gateway: "dscsa", Transport: "https"}}).Validate(), "transport: gateway dscsa needs a transport and an endpoint"},
+		{"partner transport", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{Transport: "ftp"}}).Validate(), "transport: \"ftp\": want https, capture or as2"},
+		{"partner credentials literal", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{CredentialsRef: "hunter2"}}).Validate(), "credentials_ref: want a reference"},
+		{"partner as2 without agreement", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{Gateway: "dscsa", Transport: "as2", Endpoint: "https://x.example/as2"}}).Validate(), "as2_id: transport as2 needs the AS2 agreement"},
+		{"partner as2 cert", (&Partner{GLN: "4098765432101", Name: "W", Delivery: Delivery{AS2ID: "P", AS2OurID: "H", AS2Cert: "not a cert"}}).Validate(), "as2_cert: want a PEM certificate"},
+		{"partner address", (&Partner{GLN: "4098765432101", Name: "W", Address: Address{City: "a|b"}}).Validate(), "address:"},
 		{"market format", (&Market{Code: "XK", Name: "X", SerialFormat: SerialFormat{Alphabet: "upper", Length: 0}}).Validate(), "serial_format: length 0"},
 		{"market code", (&Market{Code: "X", Name: "X"}).Validate(), "code: \"X\""},
 	}
@@ -197,9 +204,9 @@ func TestPartnerSecretsNeverReturned(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	p := Partner{GLN: "4098765432101", Name: "W", SGLNs: []string{"urn:epc:id:sgln:4098765.43210.DOCK1", "4098765432118"},
-		Licences:         []Licence{{Number: "WDA-1", ValidFrom: "2024-01-01", ValidTo: "2024-12-31"}},
-		Transport:        map[string]string{"protocol": "https"},
-		TransportSecrets: map[string]string{"password": "hunter2"}}
+		Licences:          []Licence{{Number: "WDA-1", ValidFrom: "2024-01-01", ValidTo: "2024-12-31"}},
+		TransportSettings: map[string]string{"format": "epcis-1.2-xml"},
+		TransportSecrets:  map[string]string{"password": "hunter2"}}
 	res, err := s.PutPartner(ctx, p, PutOptions{By: "t"})
 	if err != nil || res.Record.TransportSecrets != nil || strings.Join(res.Record.SecretKeys, ",") != "password" {
 		t.Fatalf("create: %+v, %v", res, err)
@@ -268,7 +275,8 @@ func TestImportExamples(t *testing.T) {
 		t.Fatalf("imported product: %+v, %v", p, err)
 	}
 	pa, err := s.Partner(context.Background(), "4098765432118")
-	if err != nil || pa.Transport["format"] != "epcis-2.0-xml" || len(pa.Licences) != 1 {
+	if err != nil || pa.TransportSettings["format"] != "epcis-2.0-xml" || pa.Transport != "https" || pa.Gateway != "dscsa" ||
+		pa.CredentialsRef != "env:GREAT_WHOLESALE_TOKEN" || pa.Address.City != "Hamburg" || len(pa.Licences) != 1 {
 		t.Fatalf("imported partner: %+v, %v", pa, err)
 	}
 }

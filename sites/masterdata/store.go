@@ -280,7 +280,7 @@ func (s *Store) Markets(ctx context.Context, p Page) ([]Market, error) {
 
 func scanProduct(r pgx.Row, p *Product) error {
 	return r.Scan(&p.GTIN, &p.Kind, &p.CompanyPrefixLength, &p.Name, &p.CommonName, &p.DosageForm, &p.Strength,
-		&p.PackSize, &p.NationalCodes, &p.Markets, &p.Sites, &p.Version, &p.UpdatedAt, &p.UpdatedBy)
+		&p.NetContent, &p.Manufacturer, &p.PackSize, &p.NationalCodes, &p.Markets, &p.Sites, &p.Version, &p.UpdatedAt, &p.UpdatedBy)
 }
 
 var productKind = kind[Product]{
@@ -330,7 +330,7 @@ var productKind = kind[Product]{
 	},
 	write: func(ctx context.Context, tx pgx.Tx, p *Product) error {
 		return tx.QueryRow(ctx, q.Get("PutProduct"), p.GTIN, p.Kind, p.CompanyPrefixLength, p.Name, p.CommonName,
-			p.DosageForm, p.Strength, p.PackSize, p.NationalCodes, p.Markets, p.Sites, p.Version, p.UpdatedBy).
+			p.DosageForm, p.Strength, p.NetContent, p.Manufacturer, p.PackSize, p.NationalCodes, p.Markets, p.Sites, p.Version, p.UpdatedBy).
 			Scan(&p.UpdatedAt)
 	},
 }
@@ -410,7 +410,7 @@ func (s *Store) ProductSerialFormat(ctx context.Context, p Product) (SerialForma
 // --- sites
 
 func scanSite(r pgx.Row, s *Site) error {
-	return r.Scan(&s.ID, &s.Name, &s.GLN, &s.SGLN, &s.Country, &s.CreatedAt, &s.Version, &s.UpdatedAt, &s.UpdatedBy)
+	return r.Scan(&s.ID, &s.Name, &s.GLN, &s.SGLN, &s.Country, &s.Address, &s.CreatedAt, &s.Version, &s.UpdatedAt, &s.UpdatedBy)
 }
 
 var siteKind = kind[Site]{
@@ -421,7 +421,7 @@ var siteKind = kind[Site]{
 		return one(tx.QueryRow(ctx, q.Get("LockSite"), key), scanSite, KindSite, key)
 	},
 	write: func(ctx context.Context, tx pgx.Tx, s *Site) error {
-		if err := tx.QueryRow(ctx, q.Get("PutSite"), s.ID, s.Name, s.GLN, s.SGLN, s.Country, s.Version, s.UpdatedBy).
+		if err := tx.QueryRow(ctx, q.Get("PutSite"), s.ID, s.Name, s.GLN, s.SGLN, s.Country, s.Address, s.Version, s.UpdatedBy).
 			Scan(&s.UpdatedAt); err != nil {
 			return err
 		}
@@ -467,9 +467,8 @@ var lineKind = kind[Line]{
 	},
 	check: func(ctx context.Context, tx pgx.Tx, l *Line) FieldErrors {
 		var fe FieldErrors
-		var id string
-		err := tx.QueryRow(ctx, q.Get("GetSite"), l.SiteID).Scan(&id, new(string), new(string), new(string), new(string),
-			new(time.Time), new(int), new(time.Time), new(string))
+		var site Site
+		err := scanSite(tx.QueryRow(ctx, q.Get("GetSite"), l.SiteID), &site)
 		if errors.Is(err, pgx.ErrNoRows) {
 			fe.add("site", "site %s is not in the master data", l.SiteID)
 		} else if err != nil {
@@ -511,8 +510,9 @@ func (s *Store) Lines(ctx context.Context, site string, p Page) ([]Line, error) 
 // --- partners
 
 func scanPartner(r pgx.Row, p *Partner) error {
-	return r.Scan(&p.GLN, &p.Name, &p.Country, &p.SGLNs, &p.Licences, &p.Endpoint, &p.Transport, &p.SecretKeys,
-		&p.Version, &p.UpdatedAt, &p.UpdatedBy)
+	return r.Scan(&p.GLN, &p.Name, &p.Country, &p.SGLNs, &p.Licences, &p.Address, &p.Gateway, &p.Transport,
+		&p.Endpoint, &p.CredentialsRef, &p.Disabled, &p.AS2ID, &p.AS2OurID, &p.AS2Cert, &p.VRSEndpoint,
+		&p.VRSCredentialsRef, &p.TransportSettings, &p.SecretKeys, &p.Version, &p.UpdatedAt, &p.UpdatedBy)
 }
 
 var partnerKind = kind[Partner]{
@@ -533,8 +533,10 @@ var partnerKind = kind[Partner]{
 		if p.TransportSecrets != nil {
 			secrets = p.TransportSecrets
 		}
-		err := tx.QueryRow(ctx, q.Get("PutPartner"), p.GLN, p.Name, p.Country, p.SGLNs, locs, p.Licences, p.Endpoint,
-			p.Transport, secrets, p.Version, p.UpdatedBy).Scan(&p.UpdatedAt, &p.SecretKeys)
+		err := tx.QueryRow(ctx, q.Get("PutPartner"), p.GLN, p.Name, p.Country, p.SGLNs, locs, p.Licences, p.Address,
+			p.Gateway, p.Transport, p.Endpoint, p.CredentialsRef, p.Disabled, p.AS2ID, p.AS2OurID, p.AS2Cert,
+			p.VRSEndpoint, p.VRSCredentialsRef, p.TransportSettings, secrets, p.Version, p.UpdatedBy).
+			Scan(&p.UpdatedAt, &p.SecretKeys)
 		p.TransportSecrets = nil
 		return err
 	},
@@ -580,4 +582,15 @@ func (s *Store) TransportSecrets(ctx context.Context, gln string) (map[string]st
 		return nil, fmt.Errorf("read partner %s secrets: %w", gln, err)
 	}
 	return m, nil
+}
+
+// Delivery returns the delivery settings of the partner a GLN or SGLN URI belongs to (its own
+// GLN or one of its locations'): what the gateways, the submission hook, AS2 and VRS read.
+// NotFound when no partner has the location; a partner without a gateway has Gateway "".
+func (s *Store) Delivery(ctx context.Context, glnOrSGLN string) (domain.Delivery, error) {
+	p, err := s.Partner(ctx, glnOrSGLN)
+	if err != nil {
+		return domain.Delivery{}, err
+	}
+	return p.DeliveryOf(), nil
 }

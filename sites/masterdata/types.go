@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/serialhub/serialhub/schemas/domain"
 )
 
 // Meta is what the hub records about each version of a record.
@@ -139,6 +141,8 @@ type Product struct {
 	CommonName          string          `json:"common_name,omitempty"`
 	DosageForm          string          `json:"dosage_form,omitempty"`
 	Strength            string          `json:"strength,omitempty"`
+	NetContent          string          `json:"net_content,omitempty"`  // e.g. "20 TABLET" (DSCSA netContentDescription)
+	Manufacturer        string          `json:"manufacturer,omitempty"` // manufacturer's name (DSCSA)
 	PackSize            int             `json:"pack_size"`
 	NationalCodes       []NationalCode  `json:"national_codes"`
 	Markets             []ProductMarket `json:"markets"`
@@ -163,6 +167,7 @@ type Site struct {
 	GLN       string    `json:"gln,omitempty"`
 	SGLN      string    `json:"sgln,omitempty"` // urn:epc:id:sgln:... of the site's read point, if any
 	Country   string    `json:"country,omitempty"`
+	Address   Address   `json:"address,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
 	Meta
 }
@@ -202,18 +207,56 @@ func (l Licence) ValidOn(t time.Time) bool {
 
 // Partner is a trading partner: who goods are shipped to and reports are delivered to.
 type Partner struct {
-	GLN       string            `json:"gln"`
-	Name      string            `json:"name"`
-	Country   string            `json:"country,omitempty"`
-	SGLNs     []string          `json:"sglns"` // further locations: SGLN URIs or GLNs
-	Licences  []Licence         `json:"licences"`
-	Endpoint  string            `json:"endpoint,omitempty"` // where deliveries go (URL)
-	Transport map[string]string `json:"transport"`          // protocol settings that are not secret
+	GLN      string    `json:"gln"`
+	Name     string    `json:"name"`
+	Country  string    `json:"country,omitempty"`
+	SGLNs    []string  `json:"sglns"` // further locations: SGLN URIs or GLNs
+	Licences []Licence `json:"licences"`
+	Address  Address   `json:"address,omitzero"`
+	Delivery
+	// TransportSettings are further protocol settings that are not secret.
+	TransportSettings map[string]string `json:"transport_settings"`
 	// TransportSecrets are write-only: accepted on create and update (nil keeps the stored
 	// ones), never returned or logged. SecretKeys names the ones that are set.
 	TransportSecrets map[string]string `json:"transport_secrets,omitempty"`
 	SecretKeys       []string          `json:"transport_secret_keys"`
 	Meta
+}
+
+// Delivery is how reports reach the partner: the gateway, its transport and endpoint, the
+// credentials to present (a reference resolved by the binary, never the secret), the AS2
+// agreement and the partner's verification (VRS) responder. The JSON field names are also the
+// CSV columns.
+type Delivery struct {
+	Gateway        string `json:"gateway,omitempty"`   // dscsa, euhub...; empty: nothing is reported to the partner
+	Transport      string `json:"transport,omitempty"` // https, capture or as2
+	Endpoint       string `json:"endpoint,omitempty"`  // where deliveries go (URL)
+	CredentialsRef string `json:"credentials_ref,omitempty"`
+	// Disabled pauses every outbound exchange with the partner (deliveries wait and retry,
+	// verification requests are refused) without forgetting the settings.
+	Disabled          bool   `json:"disabled,omitempty"`
+	AS2ID             string `json:"as2_id,omitempty"`     // the partner's AS2 identifier
+	AS2OurID          string `json:"as2_our_id,omitempty"` // ours, as the partner knows us
+	AS2Cert           string `json:"as2_cert,omitempty"`   // the partner's certificate, PEM (public)
+	VRSEndpoint       string `json:"vrs_endpoint,omitempty"`
+	VRSCredentialsRef string `json:"vrs_credentials_ref,omitempty"`
+}
+
+// Address is a postal address of a site or partner, for the location master data of
+// regulatory files.
+type Address struct {
+	Street1    string `json:"street1,omitempty"`
+	Street2    string `json:"street2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+}
+
+// DeliveryOf is the partner's delivery settings as the gateways read them.
+func (p Partner) DeliveryOf() domain.Delivery {
+	return domain.Delivery{GLN: p.GLN, Name: p.Name, Country: p.Country, Gateway: p.Gateway, Transport: p.Transport,
+		Endpoint: p.Endpoint, CredentialsRef: p.CredentialsRef, Enabled: !p.Disabled, AS2ID: p.AS2ID,
+		AS2OurID: p.AS2OurID, AS2Cert: p.AS2Cert, VRSEndpoint: p.VRSEndpoint, VRSCredentialsRef: p.VRSCredentialsRef}
 }
 
 // LicensedOn reports whether the partner holds at least one licence valid on t.

@@ -1,10 +1,13 @@
 package masterdata
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/serialhub/serialhub/schemas/domain"
@@ -135,6 +138,8 @@ func (p *Product) Validate() FieldErrors {
 	optionalText(&fe, "common_name", p.CommonName, 200)
 	optionalText(&fe, "dosage_form", p.DosageForm, 100)
 	optionalText(&fe, "strength", p.Strength, 100)
+	optionalText(&fe, "net_content", p.NetContent, 100)
+	optionalText(&fe, "manufacturer", p.Manufacturer, 200)
 	if p.PackSize < 1 {
 		fe.add("pack_size", "%d: want a positive number of units", p.PackSize)
 	}
@@ -222,6 +227,7 @@ func (s *Site) Validate() FieldErrors {
 		}
 	}
 	checkCountry(&fe, "country", s.Country, false)
+	s.Address.validate(&fe)
 	return fe
 }
 
@@ -308,24 +314,17 @@ func (p *Partner) Validate() FieldErrors {
 			}
 		}
 	}
-	if p.Endpoint != "" {
-		u, err := url.Parse(p.Endpoint)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "sftp" && u.Scheme != "as2") || u.Host == "" {
-			fe.add("endpoint", "want an https, http, sftp or as2 URL with a host")
-		} else if u.User != nil {
-			// Credentials in the URL would be returned by the API; they belong in the secrets.
-			fe.add("endpoint", "must not carry credentials: put them in transport_secrets")
-		}
+	p.Address.validate(&fe)
+	p.Delivery.validate(&fe)
+	if p.TransportSettings == nil {
+		p.TransportSettings = map[string]string{}
 	}
-	if p.Transport == nil {
-		p.Transport = map[string]string{}
-	}
-	for k := range p.Transport {
+	for k := range p.TransportSettings {
 		if !schemeRE.MatchString(k) {
-			fe.add("transport", "setting name %q: want 1 to 32 letters, digits, _ or -", k)
+			fe.add("transport_settings", "setting name %q: want 1 to 32 letters, digits, _ or -", k)
 		}
 		if looksSecret(k) {
-			fe.add("transport", "setting %q looks like a secret: put it in transport_secrets", k)
+			fe.add("transport_settings", "setting %q looks like a secret: put it in transport_secrets", k)
 		}
 	}
 	for k := range p.TransportSecrets {
@@ -345,4 +344,80 @@ func looksSecret(name string) bool {
 		}
 	}
 	return false
+}
+
+func (a *Address) validate(fe *FieldErrors) {
+	for _, f := range []*string{&a.Street1, &a.Street2, &a.City, &a.State, &a.PostalCode} {
+		*f = strings.TrimSpace(*f)
+		if len(*f) > 200 || strings.ContainsAny(*f, "|;\r\n") {
+			fe.add("address", "%.40q: at most 200 characters, no '|', ';' or line breaks", *f)
+		}
+	}
+}
+
+var gatewayRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// checkURL accepts an absolute URL of one of schemes, without credentials (the API returns
+// it; credentials belong in a reference or the secrets).
+func checkURL(fe *FieldErrors, field, v string, schemes ...string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || !slices.Contains(schemes, u.Scheme) || u.Host == "":
+		fe.add(field, "want an %s URL with a host", strings.Join(schemes, ", "))
+	case u.User != nil:
+		fe.add(field, "must not carry credentials: name them in credentials_ref")
+	}
+}
+
+// checkRef accepts a reference to a secret (env:NAME or file:PATH), never a secret itself.
+func checkRef(fe *FieldErrors, field, v string) {
+	if v == "" {
+		return
+	}
+	kind, name, ok := strings.Cut(v, ":")
+	if !ok || (kind != "env" && kind != "file") || name == "" || len(v) > 500 {
+		fe.add(field, "want a reference to the secret, env:NAME or file:PATH (the secret itself is never stored)")
+	}
+}
+
+func (d *Delivery) validate(fe *FieldErrors) {
+	checkURL(fe, "endpoint", d.Endpoint, "https", "http", "sftp", "as2")
+	checkURL(fe, "vrs_endpoint", d.VRSEndpoint, "https", "http")
+	checkRef(fe, "credentials_ref", d.CredentialsRef)
+	checkRef(fe, "vrs_credentials_ref", d.VRSCredentialsRef)
+	if d.Gateway != "" && !gatewayRE.MatchString(d.Gateway) {
+		fe.add("gateway", "%q: want a gateway name such as dscsa", d.Gateway)
+	}
+	switch d.Transport {
+	case "", "https", "capture", "as2":
+	default:
+		fe.add("transport", "%q: want https, capture or as2", d.Transport)
+	}
+	if d.Gateway != "" && (d.Transport == "" || d.Endpoint == "") {
+		fe.add("transport", "gateway %s needs a transport and an endpoint", d.Gateway)
+	}
+	as2 := d.AS2ID != "" || d.AS2OurID != "" || d.AS2Cert != ""
+	if as2 && (d.AS2ID == "" || d.AS2OurID == "" || d.AS2Cert == "") {
+		fe.add("as2_id", "an AS2 agreement needs as2_id, as2_our_id and as2_cert")
+	}
+	if d.Transport == "as2" && !as2 {
+		fe.add("as2_id", "transport as2 needs the AS2 agreement: as2_id, as2_our_id and as2_cert")
+	}
+	for _, f := range []struct{ name, v string }{{"as2_id", d.AS2ID}, {"as2_our_id", d.AS2OurID}} {
+		if len(f.v) > 128 || strings.ContainsAny(f.v, "\"\r\n") {
+			fe.add(f.name, "at most 128 characters, no quotes or line breaks")
+		}
+	}
+	if d.AS2Cert != "" {
+		d.AS2Cert = strings.TrimSpace(d.AS2Cert) + "\n"
+		b, _ := pem.Decode([]byte(d.AS2Cert))
+		if b == nil || b.Type != "CERTIFICATE" {
+			fe.add("as2_cert", "want a PEM certificate")
+		} else if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			fe.add("as2_cert", "%v", err)
+		}
+	}
 }

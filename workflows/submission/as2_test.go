@@ -8,6 +8,7 @@ import (
 	"github.com/serialhub/serialhub/gateways/as2"
 	"github.com/serialhub/serialhub/gateways/dscsa"
 	"github.com/serialhub/serialhub/gateways/dscsa/sim"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // TestAS2Transport: three shipments to a partner reached by AS2, through the real Temporal
@@ -42,17 +43,12 @@ func TestAS2Transport(t *testing.T) {
 		t.Fatal(err)
 	}
 	gln := partyGLN("urn:epc:id:sgln:0012345.00000.0")
-	if err := e.gw.UpsertPartner(e.ctx, gateways.Partner{GLN: gln, Name: "AS2 partner", Country: "US", Gateway: dscsa.Name,
-		Transport: dscsa.TransportAS2, Endpoint: srv.URL + "/as2", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	st := as2.NewStore(e.gw.Pool())
-	if err := st.UpsertSettings(e.ctx, gln, "SIM", "SERIALHUB", partnerPEM); err != nil {
-		t.Fatal(err)
-	}
+	putPartner(t, e.md, gln, "AS2 partner", masterdata.Delivery{Transport: dscsa.TransportAS2, Endpoint: srv.URL + "/as2",
+		AS2ID: "SIM", AS2OurID: "SERIALHUB", AS2Cert: string(partnerPEM)})
+	st := as2.Agreements{Partners: e.md}
 	// The worker of newEnv knows no AS2: run one whose gateway does.
 	e.worker.Stop()
-	e.acts.Gateways = gateways.Registry{dscsa.Name: dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: e.gw.Pool()}, Partners: e.gw,
+	e.acts.Gateways = gateways.Registry{dscsa.Name: dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: e.gw.Pool()}, Partners: e.md,
 		Signer: signer, HTTP: hc, AS2: &as2.Sender{HTTP: hc, Self: hub, Settings: st}})}
 	e.startWorker()
 

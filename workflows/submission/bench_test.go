@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/gs1"
 	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // benchLimits are the worker settings of both benchmarks. The production default (20
@@ -61,7 +64,7 @@ func benchTemporal(b *testing.B) (client.Client, string) {
 func BenchmarkSubmissions(b *testing.B) {
 	ctx := context.Background()
 	pool, _ := pgtest.NewDB(b)
-	gw, st := gateways.NewStore(pool), sites.NewStore(pool)
+	gw, st, md := gateways.NewStore(pool), sites.NewStore(pool), masterdata.NewStore(pool)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tc, queue := benchTemporal(b)
 	certPEM, keyPEM, err := gateways.SelfSigned("hub signer")
@@ -78,23 +81,20 @@ func BenchmarkSubmissions(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: pool}, Partners: gw, Signer: signer, HTTP: hc,
+	g := dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: pool}, Partners: md, Signer: signer, HTTP: hc,
 		Secret: func(string) (string, error) { return "sim-secret", nil }})
 	acts := &Activities{Store: gw, Gateways: gateways.Registry{dscsa.Name: g}, Log: log}
 	starter := Starter{Client: tc, Queue: queue, Defaults: Input{InitialInterval: 200 * time.Millisecond,
 		PollInterval: 100 * time.Millisecond, HeartbeatTimeout: 10 * time.Second, Deadline: 10 * time.Minute}}
-	hook := &Hook{Docs: st, Store: gw, Starter: starter, Log: log}
+	hook := &Hook{Docs: st, Store: gw, Partners: md, Starter: starter, Log: log}
 	w := NewWorker(tc, queue, acts, benchLimits)
 	if err := w.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(w.Stop)
-	if err := gw.UpsertPartner(ctx, gateways.Partner{GLN: partyGLN("urn:epc:id:sgln:0012345.00000.0"), Name: "Sim",
-		Country: "US", Gateway: dscsa.Name, Transport: dscsa.TransportHTTPS, Endpoint: srv.URL + "/dscsa",
-		CredentialsRef: "env:SIM", Enabled: true}); err != nil {
-		b.Fatal(err)
-	}
-	receipt := seedShipments(b, st, gw, b.N)
+	putPartner(b, md, partyGLN("urn:epc:id:sgln:0012345.00000.0"), "Sim", masterdata.Delivery{
+		Transport: dscsa.TransportHTTPS, Endpoint: srv.URL + "/dscsa", CredentialsRef: "env:SIM"})
+	receipt := seedShipments(b, st, gw, md, b.N)
 
 	b.ResetTimer()
 	start := time.Now()
@@ -181,7 +181,7 @@ func trivialActivity(context.Context, int) error { return nil }
 // seedShipments stores a generated document with at least n shipments, records its events
 // and serials the way ingest does (as env.record) and the product master data, and returns
 // the receipt id.
-func seedShipments(tb testing.TB, st *sites.Store, gw *gateways.Store, n int) string {
+func seedShipments(tb testing.TB, st *sites.Store, gw *gateways.Store, md *masterdata.Store, n int) string {
 	tb.Helper()
 	ctx := context.Background()
 	if _, err := st.UpsertSite(ctx, domain.Site{ID: "plant", Name: "Plant", GLN: "0614141000005", Country: "US"}); err != nil {
@@ -242,11 +242,6 @@ func seedShipments(tb testing.TB, st *sites.Store, gw *gateways.Store, n int) st
 			}
 		}
 	}
-	for g := range gtins {
-		if err := gw.UpsertProduct(ctx, gateways.Product{GTIN: g, NDC: "0614-1410-73", Name: "Generazepam", DosageForm: "TABLET",
-			Strength: "10mg", NetContent: "30 tablets", Manufacturer: "Generic Pharma"}); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	putProducts(tb, md, slices.Collect(maps.Keys(gtins)))
 	return r.ID
 }

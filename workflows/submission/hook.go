@@ -22,8 +22,12 @@ import (
 type HookStore interface {
 	ShippingEvents(ctx context.Context, receiptID string) ([]gateways.ShippingEvent, error)
 	AddEventParties(ctx context.Context, eventPK int64, parties []gateways.Party) error
-	Partner(ctx context.Context, gln string) (gateways.Partner, error)
 	CreateObligation(ctx context.Context, ob gateways.Obligation) (bool, error)
+}
+
+// Partners finds the delivery settings of the partner a GLN belongs to (masterdata.Store).
+type Partners interface {
+	Delivery(ctx context.Context, glnOrSGLN string) (gateways.Partner, error)
 }
 
 // DocumentLoader reads a stored upload (sites.Store).
@@ -34,10 +38,11 @@ type DocumentLoader interface {
 // Hook derives obligations from ingested documents. Register a *Hook with the ingest worker;
 // the ingest workflow calls CreateObligations after Apply.
 type Hook struct {
-	Docs    DocumentLoader
-	Store   HookStore
-	Starter Starter
-	Log     *slog.Logger
+	Docs     DocumentLoader
+	Store    HookStore
+	Partners Partners
+	Starter  Starter
+	Log      *slog.Logger
 }
 
 // CreateObligationsName is the activity's registered name, for a workflow that calls it
@@ -106,7 +111,7 @@ func (h *Hook) CreateObligations(ctx context.Context, receiptID string) ([]strin
 				h.Log.WarnContext(ctx, "destination owning party is not a GLN; no obligation", "receipt_id", receiptID, "party", d.Value)
 				continue
 			}
-			pt, err := h.Store.Partner(ctx, gln)
+			pt, err := h.Partners.Delivery(ctx, gln)
 			if domain.ErrorCode(err) == domain.CodeNotFound {
 				continue // not a partner we report to
 			}

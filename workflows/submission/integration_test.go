@@ -32,6 +32,7 @@ import (
 	"github.com/serialhub/serialhub/schemas/gs1"
 	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
 	"github.com/serialhub/serialhub/sites"
+	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
 // env is one test's hub side: its own database, task queue and worker, and a partner
@@ -40,6 +41,7 @@ type env struct {
 	t       *testing.T
 	ctx     context.Context
 	gw      *gateways.Store
+	md      *masterdata.Store
 	sites   *sites.Store
 	tc      client.Client
 	queue   string
@@ -66,7 +68,7 @@ func newEnv(t *testing.T, transport string, simCfg sim.Config) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	pool, _ := pgtest.NewDB(t)
-	e := &env{t: t, ctx: ctx, gw: gateways.NewStore(pool), sites: sites.NewStore(pool),
+	e := &env{t: t, ctx: ctx, gw: gateways.NewStore(pool), md: masterdata.NewStore(pool), sites: sites.NewStore(pool),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	addr := localenv.Getenv()("SERIALHUB_TEMPORAL_ADDR")
 	if addr == "" {
@@ -98,7 +100,7 @@ func newEnv(t *testing.T, transport string, simCfg sim.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: pool}, Partners: e.gw, Signer: signer, HTTP: hc,
+	g := dscsa.New(dscsa.Config{Source: dscsa.PGSource{Pool: pool}, Partners: e.md, Signer: signer, HTTP: hc,
 		Secret: func(ref string) (string, error) {
 			if ref == "env:SIM_TOKEN" {
 				return "sim-secret", nil
@@ -108,7 +110,7 @@ func newEnv(t *testing.T, transport string, simCfg sim.Config) *env {
 	e.acts = &Activities{Store: e.gw, Gateways: gateways.Registry{dscsa.Name: g}, Log: e.log}
 	e.starter = Starter{Client: tc, Queue: e.queue, Defaults: Input{InitialInterval: 200 * time.Millisecond,
 		PollInterval: 100 * time.Millisecond, HeartbeatTimeout: 3 * time.Second, Deadline: 2 * time.Minute}}
-	e.hook = &Hook{Docs: e.sites, Store: e.gw, Starter: e.starter, Log: e.log}
+	e.hook = &Hook{Docs: e.sites, Store: e.gw, Partners: e.md, Starter: e.starter, Log: e.log}
 	e.startWorker()
 
 	endpoint := srv.URL + "/dscsa"
@@ -116,10 +118,8 @@ func newEnv(t *testing.T, transport string, simCfg sim.Config) *env {
 		endpoint = srv.URL
 	}
 	partner := partyGLN("urn:epc:id:sgln:0012345.00000.0")
-	if err := e.gw.UpsertPartner(ctx, gateways.Partner{GLN: partner, Name: "Sim Distributor", Country: "US", Gateway: dscsa.Name,
-		Transport: transport, Endpoint: endpoint, CredentialsRef: "env:SIM_TOKEN", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
+	putPartner(t, e.md, partner, "Sim Distributor", masterdata.Delivery{Transport: transport, Endpoint: endpoint,
+		CredentialsRef: "env:SIM_TOKEN"})
 	return e
 }
 
@@ -159,12 +159,7 @@ func (e *env) ingest(events int) string {
 		gtins = append(gtins, g)
 	}
 	rows.Close()
-	for _, g := range gtins {
-		if err := e.gw.UpsertProduct(e.ctx, gateways.Product{GTIN: g, NDC: "0614-1410-73", Name: "Generazepam", DosageForm: "TABLET",
-			Strength: "10mg", NetContent: "30 tablets", Manufacturer: "Generic Pharma"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putProducts(t, e.md, gtins)
 	return r.ID
 }
 

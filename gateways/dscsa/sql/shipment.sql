@@ -42,9 +42,26 @@ LEFT JOIN LATERAL (
 ORDER BY t.depth, t.epc;
 
 -- name: Products
-SELECT gtin, ndc, name, dosage_form, strength, net_content, manufacturer
-FROM gateway_products WHERE gtin = ANY($1::text[]) ORDER BY gtin;
+-- Master data's products (sites/masterdata): the NDC is the national code of scheme NDC.
+SELECT p.gtin,
+       coalesce((SELECT nc->>'code' FROM jsonb_array_elements(p.national_codes) nc
+                 WHERE upper(nc->>'scheme') = 'NDC' LIMIT 1), ''),
+       p.name, p.dosage_form, p.strength, p.net_content, p.manufacturer
+FROM products p WHERE p.gtin = ANY($1::text[]) ORDER BY p.gtin;
 
 -- name: Locations
-SELECT sgln, name, street1, street2, city, state, postal_code, country
-FROM gateway_locations WHERE sgln = ANY($1::text[]) ORDER BY sgln;
+-- Name and address of each party or place ($1, with its GLN in $2): our site with that SGLN or
+-- GLN, else the trading partner it is a location of (master data's sites and partners).
+SELECT i.id, coalesce(s.name, p.name), coalesce(s.address, p.address), coalesce(nullif(s.country, ''), p.country, '')
+FROM unnest($1::text[], $2::text[]) AS i (id, gln)
+LEFT JOIN LATERAL (
+    SELECT name, address, country FROM sites
+    WHERE sgln = i.id OR (gln <> '' AND gln = i.gln)
+    ORDER BY sgln = i.id DESC, id LIMIT 1
+) s ON true
+LEFT JOIN LATERAL (
+    SELECT name, address, country FROM partners
+    WHERE location_glns @> ARRAY[i.gln] ORDER BY gln LIMIT 1
+) p ON s.name IS NULL
+WHERE s.name IS NOT NULL OR p.name IS NOT NULL
+ORDER BY i.id;

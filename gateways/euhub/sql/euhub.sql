@@ -47,3 +47,11 @@ SELECT r.obligation_id, r.kind, r.gtin, r.lot, r.status, o.status, o.last_error,
 FROM euhub_requests r JOIN obligations o ON o.id = r.obligation_id
 WHERE ($1 = '' OR r.gtin = $1) AND ($2 = '' OR r.lot = $2) AND r.kind <> 'packs'
 ORDER BY r.created_at DESC LIMIT 500;
+
+-- name: Connection
+SELECT endpoint, credentials_ref, enabled FROM euhub_connection;
+
+-- name: SetConnection
+INSERT INTO euhub_connection (endpoint, credentials_ref, enabled) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint, credentials_ref = excluded.credentials_ref,
+    enabled = excluded.enabled, updated_at = now();

@@ -22,13 +22,9 @@ ORDER BY requested_at DESC, id DESC
 LIMIT $2;
 
 -- name: Partner
-SELECT gln, endpoint, credentials_ref, enabled FROM vrs_partners WHERE gln = $1;
-
--- name: UpsertPartner
-INSERT INTO vrs_partners (gln, endpoint, credentials_ref, enabled)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (gln) DO UPDATE SET endpoint = excluded.endpoint, credentials_ref = excluded.credentials_ref,
-    enabled = excluded.enabled, updated_at = now();
+-- The partner's responder, from its master-data record (sites/masterdata writes it).
+SELECT gln, vrs_endpoint, vrs_credentials_ref, NOT disabled FROM partners
+WHERE gln = $1 AND vrs_endpoint <> '';
 
 -- name: InsertPartnerKey
 INSERT INTO api_keys (key_hash, role, partner_id, label)
