@@ -61,8 +61,8 @@ func TestMigration0009MovesPartnerSettings(t *testing.T) {
 
 	type partner struct {
 		name, country, gateway, transport, endpoint, creds, as2ID, as2Our, as2Cert, vrs, city string
-		disabled                                                                                bool
-		version                                                                                 int
+		disabled                                                                              bool
+		version                                                                               int
 	}
 	got := map[string]partner{}
 	rows, err := pool.Query(ctx, `SELECT gln, name, country, gateway, transport, endpoint, credentials_ref, as2_id, as2_our_id,
