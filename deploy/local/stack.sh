@@ -9,9 +9,14 @@
 #   deploy/local/stack.sh status   one line per server
 #   deploy/local/stack.sh logs     where the logs are
 #
+# Beside the servers it runs the partner simulators, built from this clone: the DSCSA trading
+# partner (cmd/partnersim: HTTPS, EPCIS capture, AS2) and the EU Hub (cmd/euhubsim). `up`
+# rebuilds them (a second each when nothing changed) and restarts one whose binary changed.
+#
 # Settings (environment):
 #   SERIALHUB_PG_PORT=15432  SERIALHUB_CH_PORT=19000  SERIALHUB_CH_HTTP_PORT=18123
 #   SERIALHUB_TEMPORAL_PORT=17233  SERIALHUB_TEMPORAL_UI_PORT=18233
+#   SERIALHUB_PARTNERSIM_PORT=18443  SERIALHUB_EUHUBSIM_PORT=18444
 #     A port left at its default moves up to the next free one when something else holds it
 #     (say, the stack of another clone); a port set explicitly must be free.
 #   SERIALHUB_DATA   the data folder (default deploy/local/data)
@@ -469,6 +474,99 @@ temporal_wait() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Simulators: the DSCSA trading partner and the EU Hub, loopback only, built from this clone
+# into $DATA/bin. Their identities (TLS and AS2 certificates) and bearer tokens are kept in
+# $DATA/sims and $DATA/secrets, so a restarted simulator is still the partner the hub trusts.
+# The partner checks signatures against the hub's certificate (DATA/gateway-signing.crt),
+# which the hub's worker makes on its first start; until then it answers 503.
+
+SIM_BIN=$DATA/bin
+SIM_DIR=$DATA/sims
+PARTNERSIM_PORT=
+EUHUBSIM_PORT=
+XSD=$REPO_ROOT/../shared/vectors/epcis-1.2/xsd/EPCglobal-epcis-1_2.xsd
+
+# sims_build builds both simulators into $SIM_BIN/new and moves each over the old binary only
+# when it changed (a rename: a running simulator keeps its file). Sets CHANGED[name]=1 for those.
+# When the build fails and an earlier one exists, that one runs.
+declare -A CHANGED
+sims_build() {
+	local go name
+	go=$(command -v go || echo /usr/local/go/bin/go)
+	[[ -x $go ]] || die "Go is needed to build the simulators; put go on PATH"
+	mkdir -p "$SIM_BIN/new"
+	if ! (cd "$REPO_ROOT" && "$go" build -buildvcs=false -o "$SIM_BIN/new/" ./cmd/partnersim ./cmd/euhubsim) >>"$LOGS/sims-build.log" 2>&1; then
+		tail -n 20 "$LOGS/sims-build.log" >&2
+		# A tree in the middle of an edit should not keep the servers from starting.
+		[[ -x $SIM_BIN/partnersim && -x $SIM_BIN/euhubsim ]] ||
+			die "building the simulators failed; see $LOGS/sims-build.log"
+		echo "note: building the simulators failed; running the previous build" >&2
+		return 0
+	fi
+	for name in partnersim euhubsim; do
+		if cmp -s "$SIM_BIN/new/$name" "$SIM_BIN/$name"; then
+			rm -f "$SIM_BIN/new/$name"
+		else
+			mv "$SIM_BIN/new/$name" "$SIM_BIN/$name"
+			CHANGED[$name]=1
+		fi
+	done
+}
+
+sims_check() {
+	local name
+	sims_build
+	for name in partnersim euhubsim; do
+		if pid_of "$name" "$SIM_BIN/$name" >/dev/null; then
+			if [[ -n ${CHANGED[$name]:-} ]]; then
+				stop_pid "$name" "$SIM_BIN/$name" TERM >/dev/null
+				echo "$name: rebuilt, restarting"
+			else
+				load_ports "$name"
+				STATE[$name]=running
+				continue
+			fi
+		fi
+		case $name in
+		partnersim) PARTNERSIM_PORT=$(pick_port SERIALHUB_PARTNERSIM_PORT 18443) ;;
+		euhubsim) EUHUBSIM_PORT=$(pick_port SERIALHUB_EUHUBSIM_PORT 18444) ;;
+		esac
+	done
+}
+
+sims_start() {
+	local xsd=()
+	mkdir -p "$SIM_DIR"
+	[[ -f $XSD ]] && xsd=(--xsd "$XSD")
+	if [[ ${STATE[partnersim]:-} != running ]]; then
+		# The bearer token travels in the environment, never on a command line.
+		PARTNERSIM_TOKEN=$(secret partnersim_token) spawn partnersim "$LOGS/partnersim.log" "$SIM_DIR" \
+			"$SIM_BIN/partnersim" --addr "127.0.0.1:$PARTNERSIM_PORT" \
+			--tls-cert "$SIM_DIR/partnersim-tls.crt" --tls-key "$SIM_DIR/partnersim-tls.key" \
+			--trust "$DATA/gateway-signing.crt" --as2-sender "$DATA/gateway-signing.crt" \
+			--as2-cert "$SIM_DIR/partnersim-as2.crt" --as2-key "$SIM_DIR/partnersim-as2.key" "${xsd[@]}"
+		save_ports partnersim "PARTNERSIM_PORT=$PARTNERSIM_PORT"
+		STATE[partnersim]=started
+	fi
+	if [[ ${STATE[euhubsim]:-} != running ]]; then
+		EUHUBSIM_TOKEN=$(secret euhubsim_token) spawn euhubsim "$LOGS/euhubsim.log" "$SIM_DIR" \
+			"$SIM_BIN/euhubsim" --addr "127.0.0.1:$EUHUBSIM_PORT"
+		save_ports euhubsim "EUHUBSIM_PORT=$EUHUBSIM_PORT"
+		STATE[euhubsim]=started
+	fi
+}
+
+# sim_answers URL succeeds when URL answers HTTP at all (the partner's 503 "not ready" too).
+sim_answers() {
+	curl -sk -o /dev/null --max-time 2 "$1"
+}
+
+sims_wait() {
+	wait_for 20 partnersim "$SIM_BIN/partnersim" "$LOGS/partnersim" sim_answers "https://127.0.0.1:$PARTNERSIM_PORT/sim/received"
+	wait_for 20 euhubsim "$SIM_BIN/euhubsim" "$LOGS/euhubsim" sim_answers "http://127.0.0.1:$EUHUBSIM_PORT/sim/state"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 write_env() {
@@ -489,6 +587,14 @@ write_env() {
 		SERIALHUB_TEMPORAL_ADDR=127.0.0.1:$TEMPORAL_PORT
 		SERIALHUB_TEMPORAL_NAMESPACE=default
 		SERIALHUB_TEMPORAL_UI=http://127.0.0.1:$TEMPORAL_UI_PORT
+		# The simulators (the demo finds them here): the partner's TLS certificate is a root the
+		# hub trusts for partner endpoints; tokens are credentials references (file:PATH).
+		SERIALHUB_PARTNER_CA=$SIM_DIR/partnersim-tls.crt
+		SERIALHUB_PARTNERSIM_URL=https://127.0.0.1:$PARTNERSIM_PORT
+		SERIALHUB_PARTNERSIM_TOKEN=file:$DATA/secrets/partnersim_token
+		SERIALHUB_PARTNERSIM_AS2_CERT=$SIM_DIR/partnersim-as2.crt
+		SERIALHUB_EUHUBSIM_URL=http://127.0.0.1:$EUHUBSIM_PORT
+		SERIALHUB_EUHUBSIM_TOKEN=file:$DATA/secrets/euhubsim_token
 	EOF
 	# hub.sh adds the port the hub listens on (see there): keep it.
 	grep -s '^SERIALHUB_HTTP_PORT=' "$ENV_FILE" >>"$ENV_FILE.new" || true
@@ -505,12 +611,15 @@ cmd_up() {
 	pg_check
 	ch_check
 	temporal_check
+	sims_check
 	ch_start
 	temporal_start
+	sims_start
 	pg_start
 	pg_setup
 	ch_wait
 	temporal_wait
+	sims_wait
 	write_env
 	cmd_status
 	echo "stack: up in $(since "$started"); settings in $ENV_FILE"
@@ -522,6 +631,8 @@ cmd_down() {
 	pg_pid >/dev/null || true
 	# Shut-down signals: PostgreSQL's "fast" shutdown is SIGINT (SIGTERM would wait for every
 	# client to leave); the others stop cleanly on SIGTERM.
+	stop_pid partnersim "$SIM_BIN/partnersim" TERM
+	stop_pid euhubsim "$SIM_BIN/euhubsim" TERM
 	stop_pid temporal "$TEMPORAL_DB" TERM
 	stop_pid clickhouse "$CH_MARKER" TERM
 	stop_pid postgres "$PGDATA" INT
@@ -549,6 +660,12 @@ cmd_status() {
 	status_line clickhouse "$pid" "127.0.0.1:$CH_PORT" "http://127.0.0.1:$CH_HTTP_PORT"
 	pid=$(pid_of temporal "$TEMPORAL_DB") || pid=
 	status_line temporal "$pid" "127.0.0.1:$TEMPORAL_PORT" "ui http://127.0.0.1:$TEMPORAL_UI_PORT"
+	load_ports partnersim
+	load_ports euhubsim
+	pid=$(pid_of partnersim "$SIM_BIN/partnersim") || pid=
+	status_line partnersim "$pid" "127.0.0.1:$PARTNERSIM_PORT" "https: /dscsa /capture /as2, faults /sim/faults"
+	pid=$(pid_of euhubsim "$SIM_BIN/euhubsim") || pid=
+	status_line euhubsim "$pid" "127.0.0.1:$EUHUBSIM_PORT" "http: /soap, faults /sim/faults"
 }
 
 cmd_logs() {
