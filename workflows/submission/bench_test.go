@@ -34,8 +34,7 @@ import (
 )
 
 // benchLimits are the worker settings of both benchmarks. The production default (20
-// activities/s per queue) would measure the rate limiter: a submission runs four activities
-// (build, sign, deliver, finish), so it caps a queue at about 5 submissions/s.
+// deliveries/s per gateway) would measure the rate limiter, not the hub.
 var benchLimits = Limits{Concurrent: 8, PerSecond: 10000}
 
 // eventsPerShipment is how many generated events make one shipment (GenerateDocument: 3

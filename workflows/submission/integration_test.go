@@ -20,7 +20,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/serialhub/serialhub/deploy/local/localenv"
 	"github.com/serialhub/serialhub/gateways"
@@ -50,7 +49,7 @@ type env struct {
 	sim     *sim.Sim
 	simURL  string
 	acts    *Activities
-	worker  worker.Worker
+	worker  *Worker
 	log     *slog.Logger
 }
 

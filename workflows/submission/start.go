@@ -117,26 +117,60 @@ func Sweep(ctx context.Context, store PendingLister, s Starter, age time.Duratio
 	return nil
 }
 
-// Limits are a gateway's concurrency and rate limits.
+// Limits are a gateway's concurrency and rate limits. The rate counts only the exchanges
+// with the receiver (Deliver, Poll), which run on the gateway's exchange queue.
 type Limits struct {
-	Concurrent int     // deliveries at once per worker; default 8
-	PerSecond  float64 // deliveries per second across all workers of the gateway; default 20
+	Concurrent int     // activities at once per worker, on each of the two queues; default 8
+	PerSecond  float64 // exchanges with the receiver per second across all workers of the gateway; default 20
 }
 
-// NewWorker returns the worker of one gateway's task queue (TaskQueue(gateway)), with its
-// limits.
-func NewWorker(c client.Client, queue string, acts *Activities, lim Limits) worker.Worker {
+// Worker runs one gateway's submissions: the workflows, builds, signatures and bookkeeping on
+// the gateway's task queue, the exchanges with the receiver on its exchange queue (the one
+// that is rate-limited).
+type Worker struct {
+	main, exchange worker.Worker
+}
+
+// NewWorker returns the workers of one gateway's task queue (TaskQueue(gateway)) and its
+// exchange queue, with its limits.
+func NewWorker(c client.Client, queue string, acts *Activities, lim Limits) *Worker {
 	if lim.Concurrent <= 0 {
 		lim.Concurrent = 8
 	}
 	if lim.PerSecond <= 0 {
 		lim.PerSecond = 20
 	}
-	w := worker.New(c, queue, worker.Options{
-		MaxConcurrentActivityExecutionSize: lim.Concurrent,
-		TaskQueueActivitiesPerSecond:       lim.PerSecond,
-	})
-	w.RegisterWorkflow(Workflow)
-	w.RegisterActivity(acts)
+	w := &Worker{
+		main: worker.New(c, queue, worker.Options{MaxConcurrentActivityExecutionSize: lim.Concurrent}),
+		// The server's limit holds across all workers of the queue but lets bursts through;
+		// the worker's own (burst 1) spaces the requests each worker makes.
+		exchange: worker.New(c, ExchangeQueue(queue), worker.Options{
+			MaxConcurrentActivityExecutionSize: lim.Concurrent,
+			TaskQueueActivitiesPerSecond:       lim.PerSecond,
+			WorkerActivitiesPerSecond:          lim.PerSecond,
+		}),
+	}
+	w.main.RegisterWorkflow(Workflow)
+	// Every activity on both: runs started before the exchange queue deliver on the main one.
+	w.main.RegisterActivity(acts)
+	w.exchange.RegisterActivity(acts)
 	return w
+}
+
+// Start starts both workers.
+func (w *Worker) Start() error {
+	if err := w.exchange.Start(); err != nil {
+		return err
+	}
+	if err := w.main.Start(); err != nil {
+		w.exchange.Stop()
+		return err
+	}
+	return nil
+}
+
+// Stop stops both workers.
+func (w *Worker) Stop() {
+	w.main.Stop()
+	w.exchange.Stop()
 }

@@ -30,6 +30,13 @@ const TaskQueuePrefix = "serialhub-submission-"
 // TaskQueue returns the task queue of a gateway's submissions.
 func TaskQueue(gateway string) string { return TaskQueuePrefix + gateway }
 
+// ExchangeQueue is the task queue of the exchanges with the receiver (Deliver, Poll) of the
+// submissions on queue: the rate-limited one.
+func ExchangeQueue(queue string) string { return queue + "-exchange" }
+
+// versionExchangeQueue guards the move of Deliver and Poll to the exchange queue.
+const versionExchangeQueue = "exchange-queue"
+
 // ObligationID is the business key of an obligation: gateway, subject (the shipping event
 // id) and receiver, e.g. dscsa-urn:uuid:...-0399999999991.
 func ObligationID(gateway, subject, partnerGLN string) string {
@@ -172,10 +179,17 @@ func Workflow(ctx workflow.Context, in Input) (res Result, err error) {
 	if err := workflow.ExecuteActivity(ctx, a.Sign, SignInput{ObligationID: in.ObligationID, PayloadID: built}).Get(ctx, &signed); err != nil {
 		return res, err
 	}
+	// Exchanges with the receiver (Deliver, Poll) run on the gateway's exchange queue, whose
+	// worker alone carries the gateway's rate limit: the limit counts requests to the receiver,
+	// not builds, signatures and bookkeeping. Runs started before this change keep one queue.
+	xctx := ctx
+	if workflow.GetVersion(ctx, versionExchangeQueue, workflow.DefaultVersion, 1) >= 1 {
+		xctx = workflow.WithTaskQueue(ctx, ExchangeQueue(workflow.GetInfo(ctx).TaskQueueName))
+	}
 	for {
 		status = gateways.StatusDelivering
 		var ans gateways.Answer
-		if err := workflow.ExecuteActivity(ctx, a.Deliver, DeliverInput{ObligationID: in.ObligationID, PayloadID: signed}).Get(ctx, &ans); err != nil {
+		if err := workflow.ExecuteActivity(xctx, a.Deliver, DeliverInput{ObligationID: in.ObligationID, PayloadID: signed}).Get(ctx, &ans); err != nil {
 			return res, err
 		}
 		wait := in.PollInterval
@@ -193,7 +207,7 @@ func Workflow(ctx workflow.Context, in Input) (res Result, err error) {
 				break
 			}
 			ref := ans.AckRef
-			if err := workflow.ExecuteActivity(ctx, a.Poll, PollInput{ObligationID: in.ObligationID, AckRef: ref}).Get(ctx, &ans); err != nil {
+			if err := workflow.ExecuteActivity(xctx, a.Poll, PollInput{ObligationID: in.ObligationID, AckRef: ref}).Get(ctx, &ans); err != nil {
 				return res, err
 			}
 			if ans.AckRef == "" {
