@@ -126,6 +126,9 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 		if err := startEUHub(ctx, g, cfg, d, log); err != nil {
 			return err
 		}
+		if err := startRecalls(ctx, g, cfg, d, log); err != nil {
+			return err
+		}
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -169,6 +172,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	submissionRoutes(mux, auth, cfg, d, log)
 	masterdataRoutes(mux, auth, d, log)
 	euhubRoutes(mux, auth, cfg, d, log)
+	recallRoutes(mux, auth, cfg, d, log)
 	if err := vrsRoutes(mux, auth, cfg, d, log); err != nil {
 		log.Error("verification API disabled", "err", err)
 	}

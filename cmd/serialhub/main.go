@@ -50,6 +50,8 @@ User commands (talk to the API at SERIALHUB_URL):
   exceptions list|show|reprocess|dismiss   rejected documents and events
   recall --gtin G --lot L       every pack of a lot: state, case, pallet, partner (also
                                 --lot L1,L2, --expiry-from/--expiry-to, --serials; --format csv)
+  recalls start|list|show|notice|close   recall decisions: notices to partners (CSV, EPCIS),
+                                EU Hub batch recall, acknowledgements until closed
   trace ID                      history and genealogy of a pack, case or pallet (EPC URI,
                                 DataMatrix element string, Digital Link, or serial with --gtin)
   oee --site S --from D --to D  line OEE, downtime Pareto, rejects (--line L, --svg FILE)
@@ -105,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runExceptions(ctx, cfg, rest, stdout)
 	case "recall":
 		return runRecall(ctx, cfg, rest, stdout)
+	case "recalls":
+		return runRecalls(ctx, cfg, rest, stdout)
 	case "trace":
 		return runTrace(ctx, cfg, rest, stdout)
 	case "oee":
