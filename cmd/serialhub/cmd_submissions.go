@@ -75,7 +75,8 @@ func partnerSecret(ref string) (string, error) {
 // submissionStarter starts submissions on the gateway's task queue; a hub on a task queue of
 // its own (tests, a second hub on one Temporal) gets gateway queues of its own too.
 func submissionStarter(cfg Config, d *deps) submission.Starter {
-	st := submission.Starter{Client: d.tc}
+	st := submission.Starter{Client: d.tc,
+		Defaults: submission.Input{InitialInterval: cfg.SubmissionRetry, PollInterval: cfg.SubmissionPoll}}
 	if cfg.TaskQueue != "serialhub-ingest" {
 		st.Queue = cfg.TaskQueue + "-" + submission.TaskQueue(dscsa.Name)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Config is every setting of the binary, read once from the environment (and the local
@@ -34,6 +35,12 @@ type Config struct {
 	PartnerCA         string // extra CA bundle trusted for partner endpoints
 	IntakeRules       string // all, or lifecycle (no master-data and serial-pool rules)
 	GLN               string // the hub's own GLN (answers of product verification, requests to partners)
+	// SubmissionRetry and SubmissionPoll are the first retry delay of a submission step and
+	// the first wait for an acknowledgement (both doubling); the local stack shortens them.
+	SubmissionRetry, SubmissionPoll time.Duration
+	// The local stack's DSCSA partner simulator, which the demo delivers to: its base URL,
+	// its bearer token as a credentials reference, and its AS2 certificate (PEM file).
+	PartnerSimURL, PartnerSimToken, PartnerSimAS2Cert string
 }
 
 type setting struct {
@@ -63,6 +70,23 @@ func (c *Config) settings() []setting {
 		{"SERIALHUB_PARTNER_CA", "", "extra PEM CA bundle trusted for partner endpoints", false, &c.PartnerCA},
 		{"SERIALHUB_INTAKE_RULES", "all", "intake rules: all, or lifecycle (no master-data and serial-pool checks)", false, &c.IntakeRules},
 		{"SERIALHUB_GLN", "", "the hub owner's GLN (responderGLN/reqGLN of product verification)", false, &c.GLN},
+		{"SERIALHUB_PARTNERSIM_URL", "", "DSCSA partner simulator the demo delivers to (written by stack.sh)", false, &c.PartnerSimURL},
+		{"SERIALHUB_PARTNERSIM_TOKEN", "", "its bearer token as a credentials reference (file:PATH or env:NAME)", false, &c.PartnerSimToken},
+		{"SERIALHUB_PARTNERSIM_AS2_CERT", "", "its AS2 certificate (PEM file)", false, &c.PartnerSimAS2Cert},
+	}
+}
+
+// durationSetting is a setting that is a Go duration.
+type durationSetting struct {
+	env, def, help string
+	dst            *time.Duration
+}
+
+// durations are the settings that are Go durations (printed by config like the others).
+func (c *Config) durations() []durationSetting {
+	return []durationSetting{
+		{"SERIALHUB_SUBMISSION_RETRY", "10s", "first retry delay of a submission step (doubling to 1 h)", &c.SubmissionRetry},
+		{"SERIALHUB_SUBMISSION_POLL", "5s", "first wait for a partner's acknowledgement (doubling to 10 min)", &c.SubmissionPoll},
 	}
 }
 
@@ -78,6 +102,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	// The stack scripts may move the hub to another free port and record it in the env file.
 	if getenv("SERIALHUB_HTTP_ADDR") == "" && getenv("SERIALHUB_HTTP_PORT") != "" {
 		c.HTTPAddr = "127.0.0.1:" + getenv("SERIALHUB_HTTP_PORT")
+	}
+	for _, d := range c.durations() {
+		v := d.def
+		if e := getenv(d.env); e != "" {
+			v = e
+		}
+		n, err := time.ParseDuration(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive duration such as 10s", d.env, v)
+		}
+		*d.dst = n
 	}
 	c.MaxDocumentBytes = 256 << 20
 	if v := getenv("SERIALHUB_MAX_DOCUMENT_BYTES"); v != "" {
@@ -131,6 +166,9 @@ func (c Config) print(w io.Writer) {
 			v = maskDSN(v)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t# %s\n", s.env, v, s.help)
+	}
+	for _, d := range c.durations() {
+		fmt.Fprintf(tw, "%s\t%s\t# %s\n", d.env, *d.dst, d.help)
 	}
 	fmt.Fprintf(tw, "SERIALHUB_MAX_DOCUMENT_BYTES\t%d\t# largest accepted upload\n", c.MaxDocumentBytes)
 	tw.Flush()

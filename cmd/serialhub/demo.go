@@ -112,6 +112,9 @@ func runDemo(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 	if err := demoEUHub(ctx, cfg, admin, string(gtin), lot, issued, out); err != nil {
 		return fmt.Errorf("EU Hub: %w", err)
 	}
+	if err := demoDSCSA(ctx, cfg, admin, siteClient, out); err != nil {
+		return fmt.Errorf("DSCSA: %w", err)
+	}
 	if err := demoSites(ctx, cfg, admin, out); err != nil {
 		return fmt.Errorf("site simulation: %w", err)
 	}

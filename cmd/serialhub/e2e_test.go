@@ -130,14 +130,35 @@ func (s *safeBuffer) String() string {
 
 // TestDemoScenario is the walking skeleton end to end: upload → 202 → workflow → PostgreSQL
 // and ClickHouse → recall lists the packs with their case; a repeated upload is recognised.
+// The DSCSA part delivers to a partner simulator, as deploy/local/stack.sh runs cmd/partnersim.
 func TestDemoScenario(t *testing.T) {
-	getenv, _ := testHubEnv(t, map[string]string{"SERIALHUB_INTAKE_RULES": "all"}) // as `make demo`
+	partner := newTestPartnerSim(t)
+	env := map[string]string{"SERIALHUB_INTAKE_RULES": "all"} // as `make demo`
+	for k, v := range partner.env {
+		env[k] = v
+	}
+	getenv, cfg := testHubEnv(t, env)
+	partner.start(t, cfg.DataDir)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"demo"}, getenv, &out, io.Discard); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "every step succeeded") {
-		t.Fatalf("demo output:\n%s", out.String())
+	for _, want := range []string{"every step succeeded", "DSCSA: 3 US trading partners", "then caught up: delivered once",
+		"VERIFIED", "No_match_GTIN_Serial_Lot"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Every shipment went over its transport and is held exactly once by the partner.
+	transports := map[string]int{}
+	for _, r := range partner.sim.Received() {
+		transports[r.Transport]++
+		if r.Accepted != 1 {
+			t.Errorf("partner holds %s %d times", r.Key, r.Accepted)
+		}
+	}
+	if transports["https"] != 2 || transports["capture"] != 1 || transports["as2"] != 1 {
+		t.Errorf("files by transport: %v, want https 2, capture 1, as2 1", transports)
 	}
 }
 

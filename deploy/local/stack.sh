@@ -595,6 +595,10 @@ write_env() {
 		SERIALHUB_PARTNERSIM_AS2_CERT=$SIM_DIR/partnersim-as2.crt
 		SERIALHUB_EUHUBSIM_URL=http://127.0.0.1:$EUHUBSIM_PORT
 		SERIALHUB_EUHUBSIM_TOKEN=file:$DATA/secrets/euhubsim_token
+		# A local hub retries a submission after 1 s (doubling) and polls a capture job after 1 s,
+		# so an outage in the demo heals in seconds (production: 10 s and 5 s).
+		SERIALHUB_SUBMISSION_RETRY=1s
+		SERIALHUB_SUBMISSION_POLL=1s
 	EOF
 	# hub.sh adds the port the hub listens on (see there): keep it.
 	grep -s '^SERIALHUB_HTTP_PORT=' "$ENV_FILE" >>"$ENV_FILE.new" || true

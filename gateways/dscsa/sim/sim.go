@@ -225,7 +225,7 @@ func (s *Sim) receive(transport string) http.HandlerFunc {
 		if rec := s.received[key]; rec != nil && rec.Accepted > 0 {
 			// Seen and taken already: say so, never take it twice.
 			rec.Deliveries++
-			jobID := rec.Key
+			jobID := captureID(rec.Key)
 			s.mu.Unlock()
 			if transport == "capture" {
 				w.Header().Set("Location", "/capture/"+jobID)
@@ -263,7 +263,7 @@ func (s *Sim) receive(transport string) http.HandlerFunc {
 			}
 		}
 		if transport == "capture" {
-			s.jobs[key] = &job{key: key, errors: reasons}
+			s.jobs[captureID(key)] = &job{key: key, errors: reasons}
 		}
 		s.mu.Unlock()
 		if drop {
@@ -272,8 +272,8 @@ func (s *Sim) receive(transport string) http.HandlerFunc {
 		}
 		if transport == "capture" {
 			// Errors surface in the job, as EPCIS 2.0 capture reports them.
-			w.Header().Set("Location", "/capture/"+key)
-			writeJSON(w, http.StatusAccepted, map[string]any{"captureID": key})
+			w.Header().Set("Location", "/capture/"+captureID(key))
+			writeJSON(w, http.StatusAccepted, map[string]any{"captureID": captureID(key)})
 			return
 		}
 		if len(reasons) > 0 {
@@ -282,6 +282,14 @@ func (s *Sim) receive(transport string) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "key": key})
 	}
+}
+
+// captureID is the capture job of an idempotency key: the partner's own identifier, one path
+// segment whatever the key holds (event IDs such as ni:///sha-256;...?ver=CBV2.0 carry '/'
+// and '?'), and the same for a repeated delivery.
+func captureID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:12])
 }
 
 func (s *Sim) captureJob(w http.ResponseWriter, r *http.Request) {
