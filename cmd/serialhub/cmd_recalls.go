@@ -76,14 +76,14 @@ func startRecalls(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, l
 	if err != nil {
 		return err
 	}
-	// The DSCSA adapter as transport: the partners' delivery settings it reads (Partners)
-	// must be the ones the DSCSA submissions use.
-	tcfg := dscsa.Config{Partners: masterdata.NewStore(d.pg), HTTP: hc, Secret: partnerSecret}
+	// The DSCSA adapter signs and delivers, with the partners' delivery settings of master
+	// data as the DSCSA submissions read them.
+	tcfg := dscsa.Config{Partners: masterdata.NewStore(d.pg), Signer: signer, HTTP: hc, Secret: partnerSecret}
 	if s := as2Sender(cfg, d, hc, log); s != nil {
 		tcfg.AS2 = s
 	}
 	store := recall.NewStore(d.pg)
-	rg := recallnotice.New(recallnotice.Config{Notices: store, Transport: dscsa.New(tcfg), Signer: signer})
+	rg := recallnotice.New(recallnotice.Config{Notices: store, Transport: dscsa.New(tcfg)})
 	nw := submission.NewWorker(d.tc, nq, &submission.Activities{Store: gw, Gateways: gateways.Registry{recallnotice.Name: rg}, Log: log},
 		submission.Limits{})
 	acts := &recall.Activities{Store: store, Analytics: analytics.NewStore(d.ch), Obligations: gw,

@@ -23,9 +23,11 @@ type Notices interface {
 	NoticeEPCIS(ctx context.Context, recallID, partnerGLN string) ([]byte, error)
 }
 
-// Transport delivers a payload to a partner by the partner's transport and polls for the
-// acknowledgement (the DSCSA adapter, *dscsa.Gateway).
+// Transport signs a payload as the hub signs every file to partners, delivers it by the
+// partner's transport and polls for the acknowledgement (the DSCSA adapter, *dscsa.Gateway,
+// with its signer).
 type Transport interface {
+	Sign(ctx context.Context, ob gateways.Obligation, p gateways.Payload) (gateways.Payload, error)
 	Deliver(ctx context.Context, ob gateways.Obligation, p gateways.Payload) (gateways.Answer, error)
 	Poll(ctx context.Context, ob gateways.Obligation, ackRef string) (gateways.Answer, error)
 }
@@ -34,7 +36,6 @@ type Transport interface {
 type Config struct {
 	Notices   Notices
 	Transport Transport
-	Signer    *gateways.Signer // nil: notices go out unsigned
 }
 
 // Gateway sends recall notices.
@@ -59,15 +60,7 @@ func (g *Gateway) Build(ctx context.Context, ob gateways.Obligation) (gateways.P
 
 // Sign adds the enveloped XML-DSig signature, as on DSCSA files.
 func (g *Gateway) Sign(ctx context.Context, ob gateways.Obligation, p gateways.Payload) (gateways.Payload, error) {
-	if g.cfg.Signer == nil {
-		return p, nil
-	}
-	body, err := g.cfg.Signer.SignEnveloped(p.Body)
-	if err != nil {
-		return p, fmt.Errorf("sign %s: %w", ob.ID, err)
-	}
-	p.Body = body
-	return p, nil
+	return g.cfg.Transport.Sign(ctx, ob, p)
 }
 
 // Deliver sends the notice by the partner's transport under the idempotency key ob.ID.
