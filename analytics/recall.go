@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,12 +181,23 @@ func (f Fact) isAggregation() bool { return f.Type == "AggregationEvent" && f.Pa
 type timeline []Fact
 
 func (tl timeline) sort() {
-	sort.SliceStable(tl, func(i, j int) bool {
-		if !tl[i].Time.Equal(tl[j].Time) {
-			return tl[i].Time.Before(tl[j].Time)
+	slices.SortStableFunc(tl, func(a, b Fact) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
 		}
-		return tl[i].EventID < tl[j].EventID
+		return strings.Compare(a.EventID, b.EventID)
 	})
+}
+
+// has says whether the timeline holds the event (timelines are short: a pack's or a
+// container's handful of events).
+func (tl timeline) has(eventID string) bool {
+	for i := range tl {
+		if tl[i].EventID == eventID {
+			return true
+		}
+	}
+	return false
 }
 
 // parentAt is the container of the identifier at time t (inclusive), "" if none.
@@ -294,19 +305,20 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 		return RecallResponse{}, err
 	}
 	ctx = ch.Context(ctx, ch.WithSettings(bigQuery))
-	// The packs' own events and their direct containers' events are read at once; the
-	// containers' containers (and so on) follow, level by level, until none is new.
-	var packs map[string]timeline
-	var meta map[string]packMeta
-	var level1 map[string]timeline
+	// One round trip in the usual case: the packs' own events and, at the same
+	// time, the events of the packs' containers and of their containers (a case and its
+	// pallet). Deeper levels follow, level by level, until none is new.
+	var packs map[string]*pack
+	var up2 map[string]timeline
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		packs, meta, err = s.packFacts(gctx, rq)
+		packs, err = s.packFacts(gctx, rq)
 		return err
 	})
 	g.Go(func() (err error) {
-		level1, err = s.history(gctx, `epc IN (SELECT parent_epc FROM epc_facts WHERE `+rq.where()+
-			` AND event_type = 'AggregationEvent' AND parent_epc != '')`)
+		l1 := `SELECT parent_epc FROM epc_facts WHERE ` + rq.where() + ` AND event_type = 'AggregationEvent' AND parent_epc != ''`
+		l2 := `SELECT parent_epc FROM epc_history WHERE epc IN (` + l1 + `) AND event_type = 'AggregationEvent' AND parent_epc != ''`
+		up2, err = s.history(gctx, `epc IN (`+l1+`) OR epc IN (`+l2+`)`)
 		if err != nil {
 			return fmt.Errorf("recall: containers: %w", err)
 		}
@@ -315,24 +327,37 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	if err := g.Wait(); err != nil {
 		return RecallResponse{}, err
 	}
+	// anc holds every container's events; a container known but not read yet is nil.
 	anc := map[string]timeline{}
 	var next []string
-	for _, tl := range packs {
-		for _, p := range tl.parents() {
-			if _, ok := anc[p]; !ok {
-				anc[p] = level1[p]
+	need := func(p string) {
+		if _, ok := anc[p]; ok {
+			return
+		}
+		if tl, ok := up2[p]; ok {
+			anc[p] = tl
+			for _, pp := range tl.parents() {
+				if _, ok := up2[pp]; !ok {
+					next = append(next, pp) // a third level
+				}
+			}
+			return
+		}
+		anc[p] = nil
+	}
+	for _, pk := range packs {
+		for _, f := range pk.own {
+			if f.isAggregation() && f.Action != "DELETE" {
+				need(f.Parent)
 			}
 		}
 	}
-	for _, tl := range level1 {
+	for _, tl := range up2 {
 		for _, p := range tl.parents() {
-			if _, ok := anc[p]; !ok {
-				anc[p] = nil
-				next = append(next, p)
-			}
+			need(p)
 		}
 	}
-	for depth := 1; len(next) > 0 && depth < maxDepth; depth++ {
+	for depth := 2; len(next) > 0 && depth < maxDepth; depth++ {
 		got, err := s.historyOf(ctx, next)
 		if err != nil {
 			return RecallResponse{}, fmt.Errorf("recall: containers: %w", err)
@@ -350,16 +375,22 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 			}
 		}
 	}
-	items := make([]RecallItem, 0, len(packs))
-	for epc, own := range packs {
-		items = append(items, recallItem(epc, meta[epc], own, anc))
+	// Packs in answer order (lot, EPC), sorted as pointers; then one item each.
+	order := make([]*pack, 0, len(packs))
+	for _, p := range packs {
+		order = append(order, p)
 	}
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].Lot != items[j].Lot {
-			return items[i].Lot < items[j].Lot
+	slices.SortFunc(order, func(a, b *pack) int {
+		if c := strings.Compare(a.lot, b.lot); c != 0 {
+			return c
 		}
-		return items[i].EPC < items[j].EPC
+		return strings.Compare(a.epc, b.epc)
 	})
+	items := make([]RecallItem, len(order))
+	views := map[string]*containerView{}
+	for i, p := range order {
+		items[i] = recallItem(p, anc, views)
+	}
 	resp := RecallResponse{Query: rq, GTIN: rq.GTIN, Count: len(items), Summary: summarize(items), Items: items}
 	if len(rq.Lots) == 1 {
 		resp.Lot = rq.Lots[0]
@@ -367,45 +398,58 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	return resp, nil
 }
 
-// packMeta is what a pack's rows say about the pack itself.
-type packMeta struct{ gtin, serial, lot, expiry, site string }
+// pack is one selected pack: what its rows say about it, and its own events.
+type pack struct {
+	epc, gtin, serial, lot, expiry, site string
+	siteFromCommissioning                bool
+	own                                  timeline
+}
 
-// packFacts reads the selected packs' own events, one per event id however often re-sent.
-func (s *Store) packFacts(ctx context.Context, rq RecallQuery) (map[string]timeline, map[string]packMeta, error) {
-	query := `SELECT epc, gtin, serial, lot, expiry, site_id, line_id, event_time, event_id, event_type, action,
+// packFacts reads the selected packs' own events. Rows come in no particular order (a
+// pack's events span monthly partitions); an event re-sent and not yet collapsed by a merge
+// is skipped here (a pack has a handful of events), which is cheaper than LIMIT 1 BY on the
+// server.
+func (s *Store) packFacts(ctx context.Context, rq RecallQuery) (map[string]*pack, error) {
+	query := `SELECT epc, gtin, serial, lot, expiry, site_id, event_time, event_id, event_type, action,
 		biz_step, disposition, parent_epc, partner, country
-	FROM epc_facts WHERE ` + rq.where() + ` LIMIT 1 BY epc, event_id`
+	FROM epc_facts WHERE ` + rq.where()
 	rows, err := s.conn.Query(ctx, query)
 	if err != nil {
-		return nil, nil, fmt.Errorf("recall: packs: %w", err)
+		return nil, fmt.Errorf("recall: packs: %w", err)
 	}
 	defer rows.Close()
-	packs := map[string]timeline{}
-	meta := map[string]packMeta{}
+	packs := map[string]*pack{}
 	for rows.Next() {
 		var f Fact
-		var m packMeta
-		if err := rows.Scan(&f.EPC, &m.gtin, &m.serial, &m.lot, &m.expiry, &f.Site, &f.Line, &f.Time, &f.EventID,
+		var gtin, serial, lot, expiry string
+		if err := rows.Scan(&f.EPC, &gtin, &serial, &lot, &expiry, &f.Site, &f.Time, &f.EventID,
 			&f.Type, &f.Action, &f.BizStep, &f.Disposition, &f.Parent, &f.Partner, &f.Country); err != nil {
-			return nil, nil, fmt.Errorf("recall: packs: scan: %w", err)
+			return nil, fmt.Errorf("recall: packs: scan: %w", err)
 		}
-		packs[f.EPC] = append(packs[f.EPC], f)
-		old, seen := meta[f.EPC]
-		if !seen || (old.site == "" && f.Site != "") || (BizStepName(f.BizStep) == "commissioning") {
-			m.site = f.Site
-			if seen && m.expiry == "" {
-				m.expiry = old.expiry
-			}
-			meta[f.EPC] = m
+		p := packs[f.EPC]
+		if p == nil {
+			p = &pack{epc: f.EPC, gtin: gtin, serial: serial, lot: lot, own: make(timeline, 0, 3)}
+			packs[f.EPC] = p
+		}
+		if p.own.has(f.EventID) {
+			continue
+		}
+		p.own = append(p.own, f)
+		if expiry != "" {
+			p.expiry = expiry
+		}
+		// The pack's site is where it was commissioned, else the first site seen.
+		if !p.siteFromCommissioning && (p.site == "" || BizStepName(f.BizStep) == "commissioning") {
+			p.site, p.siteFromCommissioning = f.Site, BizStepName(f.BizStep) == "commissioning"
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("recall: packs: %w", err)
+		return nil, fmt.Errorf("recall: packs: %w", err)
 	}
-	for _, tl := range packs {
-		tl.sort()
+	for _, p := range packs {
+		p.own.sort()
 	}
-	return packs, meta, nil
+	return packs, nil
 }
 
 // historyOf reads the events of the given identifiers from epc_history.
@@ -431,7 +475,7 @@ func (s *Store) history(ctx context.Context, where string) (map[string]timeline,
 	out := map[string]timeline{}
 	rows, err := s.conn.Query(ctx, `SELECT epc, event_time, event_id, event_type, action, biz_step, disposition,
 		parent_epc, partner, country, site_id, line_id, read_point, biz_location
-	FROM epc_history WHERE `+where+` LIMIT 1 BY epc, event_id`)
+	FROM epc_history WHERE `+where)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +486,9 @@ func (s *Store) history(ctx context.Context, where string) (map[string]timeline,
 			&f.Parent, &f.Partner, &f.Country, &f.Site, &f.Line, &f.ReadPoint, &f.BizLocation); err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}
-		out[f.EPC] = append(out[f.EPC], f)
+		if tl := out[f.EPC]; !tl.has(f.EventID) { // a re-sent event not yet collapsed
+			out[f.EPC] = append(tl, f)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -453,33 +499,35 @@ func (s *Store) history(ctx context.Context, where string) (map[string]timeline,
 	return out, nil
 }
 
-// recallItem puts together one pack's answer from its own events and its containers'.
-func recallItem(epc string, m packMeta, own timeline, anc map[string]timeline) RecallItem {
-	it := RecallItem{EPC: epc, GTIN: m.gtin, Serial: m.serial, Lot: m.lot, Expiry: m.expiry, Site: m.site}
-	// The events that decide the pack's state: its own, and those of a container that
-	// propagate while the pack was inside it.
-	var latest *Fact
-	var latestOwn bool
-	var ship *Fact
-	consider := func(f *Fact, isOwn bool) {
-		// The newest event wins; at the same second the pack's own event beats its container's.
-		if latest == nil || f.Time.After(latest.Time) || (f.Time.Equal(latest.Time) && (isOwn || !latestOwn)) {
-			latest, latestOwn = f, isOwn
-		}
-		if BizStepName(f.BizStep) == "shipping" && (ship == nil || !f.Time.Before(ship.Time)) {
-			ship = f
-		}
-	}
-	for i := range own {
-		f := &own[i]
-		consider(f, true)
-		switch {
-		case BizStepName(f.BizStep) == "dispensing" || BizStepName(f.Disposition) == "dispensed":
-			it.Dispensed = true
-		case BizStepName(f.BizStep) == "decommissioning" || BizStepName(f.BizStep) == "destroying":
-			it.Decommissioned = true
+// containerView is what a pack's containers say about it: the newest of their events that
+// changes the pack's state (a shipment, a receipt, ...) while the pack was inside, the
+// newest such shipment, and the chain of containers now and at that shipment. It depends
+// only on the pack's own aggregations, so the packs of one case share it.
+type containerView struct {
+	latest, ship *Fact
+	now, atShip  []string
+}
+
+// aggregationKey names a pack's own aggregation history (the containers it was put into and
+// taken out of, and when): packs with the same key have the same containerView.
+func aggregationKey(own timeline) string {
+	var b strings.Builder
+	for _, f := range own {
+		if f.isAggregation() {
+			b.WriteString(f.Action)
+			b.WriteByte(' ')
+			b.WriteString(f.Parent)
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatInt(f.Time.Unix(), 10))
+			b.WriteByte('\n')
 		}
 	}
+	return b.String()
+}
+
+// viewOf computes the containerView of a pack from its own events and its containers'.
+func viewOf(own timeline, anc map[string]timeline) *containerView {
+	v := &containerView{}
 	seen := map[string]bool{}
 	var visit func(c string, depth int)
 	visit = func(c string, depth int) {
@@ -490,8 +538,15 @@ func recallItem(epc string, m packMeta, own timeline, anc map[string]timeline) R
 		tl := anc[c]
 		for i := range tl {
 			f := &tl[i]
-			if propagates(*f) && slices.Contains(chainAt(own, anc, f.Time), c) {
-				consider(f, false)
+			if !propagates(*f) || !slices.Contains(chainAt(own, anc, f.Time), c) {
+				continue
+			}
+			// The newest wins; at the same second the one seen later.
+			if v.latest == nil || !f.Time.Before(v.latest.Time) {
+				v.latest = f
+			}
+			if BizStepName(f.BizStep) == "shipping" && (v.ship == nil || !f.Time.Before(v.ship.Time)) {
+				v.ship = f
 			}
 		}
 		for _, p := range tl.parents() {
@@ -501,20 +556,68 @@ func recallItem(epc string, m packMeta, own timeline, anc map[string]timeline) R
 	for _, p := range own.parents() {
 		visit(p, 1)
 	}
+	v.now = chainAt(own, anc, time.Unix(1<<40, 0))
+	if v.ship != nil {
+		v.atShip = chainAt(own, anc, v.ship.Time)
+	}
+	return v
+}
+
+// recallItem puts together one pack's answer from its own events and its containers'.
+// views caches containerViews by aggregationKey (nil: no cache).
+func recallItem(p *pack, anc map[string]timeline, views map[string]*containerView) RecallItem {
+	it := RecallItem{EPC: p.epc, GTIN: p.gtin, Serial: p.serial, Lot: p.lot, Expiry: p.expiry, Site: p.site}
+	// The events that decide the pack's state: its own, and those of a container that
+	// propagate while the pack was inside it. The newest wins; at the same second the pack's
+	// own event beats its container's, and a container's shipment beats the pack's own.
+	var latest, ship *Fact
+	for i := range p.own {
+		f := &p.own[i]
+		if latest == nil || !f.Time.Before(latest.Time) {
+			latest = f
+		}
+		if BizStepName(f.BizStep) == "shipping" && (ship == nil || !f.Time.Before(ship.Time)) {
+			ship = f
+		}
+		switch {
+		case BizStepName(f.BizStep) == "dispensing" || BizStepName(f.Disposition) == "dispensed":
+			it.Dispensed = true
+		case BizStepName(f.BizStep) == "decommissioning" || BizStepName(f.BizStep) == "destroying":
+			it.Decommissioned = true
+		}
+	}
+	var v *containerView
+	if views == nil {
+		v = viewOf(p.own, anc)
+	} else {
+		key := aggregationKey(p.own)
+		if v = views[key]; v == nil {
+			v = viewOf(p.own, anc)
+			views[key] = v
+		}
+	}
+	latestOwn := true
+	if v.latest != nil && (latest == nil || v.latest.Time.After(latest.Time)) {
+		latest, latestOwn = v.latest, false
+	}
+	atShip := v.atShip
+	if v.ship != nil && (ship == nil || !v.ship.Time.Before(ship.Time)) {
+		ship = v.ship
+	} else if ship != nil {
+		atShip = chainAt(p.own, anc, ship.Time)
+	}
 	if latest != nil {
 		it.State = stateOf(*latest, latestOwn)
 		it.LastEvent = latest.Time
 		it.LastBizStep = BizStepName(latest.BizStep)
 	}
-	now := chainAt(own, anc, time.Unix(1<<40, 0))
-	it.Case, it.Pallet = level(now, 0), level(now, 1)
+	it.Case, it.Pallet = level(v.now, 0), level(v.now, 1)
 	it.Parent = it.Case
 	if ship != nil {
 		t := ship.Time
 		it.ShippedAt = &t
 		it.Partner, it.Country = ship.Partner, ship.Country
-		at := chainAt(own, anc, t)
-		it.CaseAtShipment, it.PalletAtShipment = level(at, 0), level(at, 1)
+		it.CaseAtShipment, it.PalletAtShipment = level(atShip, 0), level(atShip, 1)
 	}
 	return it
 }
