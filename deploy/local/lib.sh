@@ -145,17 +145,19 @@ port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# pick_port VAR DEFAULT prints the port to start a server on: VAR's value if set (it must be
-# free), else DEFAULT, or the next free port above it when something else holds it.
+# pick_port VAR DEFAULT [CLAIMED...] prints the port to start a server on: VAR's value if set
+# (it must be free), else DEFAULT, or the next free port above it when something else holds it.
+# CLAIMED are ports picked for servers not started yet, which count as taken.
 pick_port() {
 	local var=$1 default=$2 p
+	local claimed=" ${*:3} "
 	if [[ -n ${!var:-} ]]; then
 		! port_busy "${!var}" || die "$var=${!var}: that port is in use by another process"
 		echo "${!var}"
 		return
 	fi
 	for ((p = default; p < default + 100; p++)); do
-		if ! port_busy "$p"; then
+		if [[ $claimed != *" $p "* ]] && ! port_busy "$p"; then
 			((p == default)) || echo "note: port $default is taken, using $p (set $var to choose)" >&2
 			echo "$p"
 			return

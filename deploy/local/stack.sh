@@ -529,7 +529,7 @@ sims_check() {
 		fi
 		case $name in
 		partnersim) PARTNERSIM_PORT=$(pick_port SERIALHUB_PARTNERSIM_PORT 18443) ;;
-		euhubsim) EUHUBSIM_PORT=$(pick_port SERIALHUB_EUHUBSIM_PORT 18444) ;;
+		euhubsim) EUHUBSIM_PORT=$(pick_port SERIALHUB_EUHUBSIM_PORT 18444 "$PARTNERSIM_PORT") ;;
 		esac
 	done
 }
@@ -562,8 +562,16 @@ sim_answers() {
 }
 
 sims_wait() {
+	local name
 	wait_for 20 partnersim "$SIM_BIN/partnersim" "$LOGS/partnersim" sim_answers "https://127.0.0.1:$PARTNERSIM_PORT/sim/received"
 	wait_for 20 euhubsim "$SIM_BIN/euhubsim" "$LOGS/euhubsim" sim_answers "http://127.0.0.1:$EUHUBSIM_PORT/sim/state"
+	# Something else may have answered on the port (taken between pick and start): ours must live.
+	for name in partnersim euhubsim; do
+		pid_of "$name" "$SIM_BIN/$name" >/dev/null || {
+			last_run "$LOGS/$name.log" >&2
+			die "$name exited while starting"
+		}
+	done
 }
 
 # ---------------------------------------------------------------------------------------------
