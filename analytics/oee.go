@@ -24,9 +24,15 @@ const maxOEESpan = 366 * 24 * time.Hour
 
 // Validate checks the query; the error is CodeInvalid.
 func (oq *OEEQuery) Validate() error {
-	switch {
-	case oq.Site == "":
+	if oq.Site == "" {
 		return domain.Errorf(domain.CodeInvalid, "site is required")
+	}
+	return oq.validateSpan()
+}
+
+// validateSpan checks From and To and truncates them to the second.
+func (oq *OEEQuery) validateSpan() error {
+	switch {
 	case oq.From.IsZero() || oq.To.IsZero() || !oq.To.After(oq.From):
 		return domain.Errorf(domain.CodeInvalid, "from and to are required, from before to")
 	case oq.To.Sub(oq.From) > maxOEESpan:
@@ -104,7 +110,7 @@ type ReasonCount struct {
 type SerializationKPIs struct {
 	SerialsUsed       int64 `json:"serials_used"`       // reported by the lines
 	Good              int64 `json:"good"`               // good packs reported by the lines
-	Commissioned      int64 `json:"commissioned"`       // distinct serials commissioned in EPCIS (approximate, ±1%)
+	Commissioned      int64 `json:"commissioned"`       // distinct serials commissioned in EPCIS (approximate, ±2%)
 	AggregationErrors int64 `json:"aggregation_errors"` // reported by the lines
 	// UsedPerGood is serials used per good pack (1.0 when no serial is wasted on rejects).
 	UsedPerGood float64 `json:"used_per_good"`
@@ -155,22 +161,67 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	if err := oq.Validate(); err != nil {
 		return OEEResponse{}, err
 	}
-	resp := OEEResponse{Query: oq}
-	lineFilter := ""
-	if oq.Line != "" {
-		lineFilter = " AND line_id = " + lit(oq.Line)
+	all, err := s.oee(ctx, oq)
+	if err != nil {
+		return OEEResponse{}, err
 	}
-	site := lit(oq.Site)
+	if r, ok := all[oq.Site]; ok {
+		return *r, nil
+	}
+	return OEEResponse{Query: oq}, nil
+}
+
+// OEEAllSites computes the line analytics of every site over [from, to) with the same four
+// queries one site takes (the figures of 60 lines over 30 days at once), keyed by site.
+func (s *Store) OEEAllSites(ctx context.Context, from, to time.Time) (map[string]OEEResponse, error) {
+	oq := OEEQuery{From: from, To: to}
+	if err := oq.validateSpan(); err != nil {
+		return nil, err
+	}
+	all, err := s.oee(ctx, oq)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]OEEResponse, len(all))
+	for site, r := range all {
+		out[site] = *r
+	}
+	return out, nil
+}
+
+// siteLine is the key of a line.
+type siteLine struct{ site, line string }
+
+// oee computes the line analytics of oq's site, or of every site when oq.Site is empty.
+func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, error) {
+	filter := ""
+	if oq.Site != "" {
+		filter += " AND site_id = " + lit(oq.Site)
+	}
+	if oq.Line != "" {
+		filter += " AND line_id = " + lit(oq.Line)
+	}
 	end := oq.To
 	if now := time.Now().UTC().Truncate(time.Second); end.After(now) {
 		end = now // the future has no state yet
 	}
-	buckets := map[string]map[int64]*hourBucket{} // line → hour (unix) → bucket
-	bucket := func(line string, h int64) *hourBucket {
-		m := buckets[line]
+	resps := map[string]*OEEResponse{}
+	resp := func(site string) *OEEResponse {
+		r := resps[site]
+		if r == nil {
+			q := oq
+			q.Site = site
+			r = &OEEResponse{Query: q}
+			resps[site] = r
+		}
+		return r
+	}
+	buckets := map[siteLine]map[int64]*hourBucket{} // line → hour (unix) → bucket
+	bucket := func(sl siteLine, h int64) *hourBucket {
+		m := buckets[sl]
 		if m == nil {
 			m = map[int64]*hourBucket{}
-			buckets[line] = m
+			buckets[sl] = m
 		}
 		b := m[h]
 		if b == nil {
@@ -185,37 +236,40 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 		at            time.Time
 		state, reason string
 	}
-	changes := map[string][]change{}
-	// The four queries run at once; only the counts touch the buckets while they run.
-	var kpi SerializationKPIs
-	var rejTotal int64
-	var commissioned uint64
+	changes := map[siteLine][]change{}
+	// The four queries run at once; each fills only its own maps while they run.
+	kpis := map[string]*SerializationKPIs{}
+	type reasonCount struct {
+		site string
+		rc   ReasonCount
+	}
+	var rejects []reasonCount
+	commissioned := map[string]uint64{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// FINAL: a record sent again replaces the first (the newest inserted_at wins).
-		rows, err := s.conn.Query(gctx, `SELECT line_id, at, state, reason
+		rows, err := s.conn.Query(gctx, `SELECT site_id, line_id, at, state, reason
 			FROM line_states FINAL
-			WHERE site_id = `+site+lineFilter+` AND at >= `+litTime(oq.From.Add(-stateLookback))+` AND at < `+litTime(oq.To)+`
-			ORDER BY line_id, at`)
+			WHERE at >= `+litTime(oq.From.Add(-stateLookback))+` AND at < `+litTime(oq.To)+filter+`
+			ORDER BY site_id, line_id, at`)
 		if err != nil {
 			return fmt.Errorf("oee: states: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
-			var line string
+			var sl siteLine
 			var c change
-			if err := rows.Scan(&line, &c.at, &c.state, &c.reason); err != nil {
-				rows.Close()
+			if err := rows.Scan(&sl.site, &sl.line, &c.at, &c.state, &c.reason); err != nil {
 				return fmt.Errorf("oee: states: %w", err)
 			}
-			cs := changes[line]
+			cs := changes[sl]
 			if !c.at.After(oq.From) && len(cs) > 0 && !cs[len(cs)-1].at.After(oq.From) {
 				cs[len(cs)-1] = c // only the last change before the window matters
 			} else {
 				cs = append(cs, c)
 			}
-			changes[line] = cs
+			changes[sl] = cs
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("oee: states: %w", err)
 		}
@@ -223,30 +277,34 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	})
 	g.Go(func() error {
 		// Counts per line and hour.
-		rows, err := s.conn.Query(gctx, `SELECT line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
+		rows, err := s.conn.Query(gctx, `SELECT site_id, line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
 				sum(serials_used), sum(aggregation_errors), max(ideal_rate)
 			FROM line_counts FINAL
-			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-			GROUP BY line_id, h`)
+			WHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
+			GROUP BY site_id, line_id, h`)
 		if err != nil {
 			return fmt.Errorf("oee: counts: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
-			var line string
+			var sl siteLine
 			var h time.Time
 			var good, r, u, a uint64
 			var rate float64
-			if err := rows.Scan(&line, &h, &good, &r, &u, &a, &rate); err != nil {
-				rows.Close()
+			if err := rows.Scan(&sl.site, &sl.line, &h, &good, &r, &u, &a, &rate); err != nil {
 				return fmt.Errorf("oee: counts: %w", err)
 			}
-			b := bucket(line, h.Unix())
+			b := bucket(sl, h.Unix())
 			b.good, b.rejected, b.used, b.aggErrors, b.idealRate, b.hasCounts = int64(good), int64(r), int64(u), int64(a), rate, true
-			kpi.SerialsUsed += int64(u)
-			kpi.Good += int64(good)
-			kpi.AggregationErrors += int64(a)
+			k := kpis[sl.site]
+			if k == nil {
+				k = &SerializationKPIs{}
+				kpis[sl.site] = k
+			}
+			k.SerialsUsed += int64(u)
+			k.Good += int64(good)
+			k.AggregationErrors += int64(a)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("oee: counts: %w", err)
 		}
@@ -254,25 +312,23 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	})
 	g.Go(func() error {
 		// Rejects by reason over the window.
-		rows, err := s.conn.Query(gctx, `SELECT reason, sum(n)
+		rows, err := s.conn.Query(gctx, `SELECT site_id, reason, sum(n)
 			FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
-			WHERE site_id = `+site+lineFilter+` AND start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+`
-			GROUP BY reason ORDER BY sum(n) DESC, reason`)
+			WHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
+			GROUP BY site_id, reason ORDER BY site_id, sum(n) DESC, reason`)
 		if err != nil {
 			return fmt.Errorf("oee: rejects: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
-			var rc ReasonCount
+			var x reasonCount
 			var n uint64
-			if err := rows.Scan(&rc.Reason, &n); err != nil {
-				rows.Close()
+			if err := rows.Scan(&x.site, &x.rc.Reason, &n); err != nil {
 				return fmt.Errorf("oee: rejects: %w", err)
 			}
-			rc.Count = int64(n)
-			rejTotal += rc.Count
-			resp.Rejects = append(resp.Rejects, rc)
+			x.rc.Count = int64(n)
+			rejects = append(rejects, x)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("oee: rejects: %w", err)
 		}
@@ -280,17 +336,31 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	})
 	g.Go(func() error {
 		// Serials commissioned in the window (whole days).
-		if err := s.conn.QueryRow(gctx, `SELECT uniqMerge(packs) FROM commissioned_daily
-			WHERE site_id = `+site+lineFilter+` AND day >= toDate(`+litTime(oq.From)+`) AND day < toDate(`+litTime(oq.To)+`)`).Scan(&commissioned); err != nil {
+		rows, err := s.conn.Query(gctx, `SELECT site_id, uniqHLL12Merge(packs) FROM commissioned_hll
+			WHERE day >= toDate(`+litTime(oq.From)+`) AND day < toDate(`+litTime(oq.To)+`)`+filter+`
+			GROUP BY site_id`)
+		if err != nil {
+			return fmt.Errorf("oee: commissioned: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var site string
+			var n uint64
+			if err := rows.Scan(&site, &n); err != nil {
+				return fmt.Errorf("oee: commissioned: %w", err)
+			}
+			commissioned[site] = n
+		}
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("oee: commissioned: %w", err)
 		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return resp, err
+		return nil, err
 	}
-	downtime := map[[2]string]float64{}
-	for line, cs := range changes {
+	downtime := map[string]map[[2]string]float64{}
+	for sl, cs := range changes {
 		for i, c := range cs {
 			from, to := c.at, end
 			if i+1 < len(cs) {
@@ -303,7 +373,10 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 				continue
 			}
 			if c.state != StateRunning && c.state != StatePlanned {
-				downtime[[2]string{c.state, c.reason}] += to.Sub(from).Minutes()
+				if downtime[sl.site] == nil {
+					downtime[sl.site] = map[[2]string]float64{}
+				}
+				downtime[sl.site][[2]string{c.state, c.reason}] += to.Sub(from).Minutes()
 			}
 			// Spread the interval over the hours it covers.
 			for t := from; t.Before(to); {
@@ -312,25 +385,44 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 				if next.After(to) {
 					next = to
 				}
-				bucket(line, h.Unix()).stateSec[c.state] += next.Sub(t).Seconds()
+				bucket(sl, h.Unix()).stateSec[c.state] += next.Sub(t).Seconds()
 				t = next
 			}
 		}
 	}
 
-	for i := range resp.Rejects {
-		resp.Rejects[i].Share = float64(resp.Rejects[i].Count) / float64(rejTotal)
+	rejTotal := map[string]int64{}
+	for _, x := range rejects {
+		rejTotal[x.site] += x.rc.Count
 	}
-
-	kpi.Commissioned = int64(commissioned)
-	if kpi.Good > 0 {
-		kpi.UsedPerGood = float64(kpi.SerialsUsed) / float64(kpi.Good)
+	for _, x := range rejects {
+		x.rc.Share = float64(x.rc.Count) / float64(rejTotal[x.site])
+		r := resp(x.site)
+		r.Rejects = append(r.Rejects, x.rc)
 	}
-	resp.Serialization = kpi
-
-	resp.fold(buckets)
-	resp.Downtime = pareto(downtime)
-	return resp, nil
+	for site, k := range kpis {
+		resp(site).Serialization = *k
+	}
+	for site, n := range commissioned {
+		resp(site).Serialization.Commissioned = int64(n)
+	}
+	bySite := map[string]map[string]map[int64]*hourBucket{}
+	for sl, hours := range buckets {
+		if bySite[sl.site] == nil {
+			bySite[sl.site] = map[string]map[int64]*hourBucket{}
+		}
+		bySite[sl.site][sl.line] = hours
+	}
+	for site, lines := range bySite {
+		resp(site).fold(lines)
+	}
+	for site, r := range resps {
+		if k := &r.Serialization; k.Good > 0 {
+			k.UsedPerGood = float64(k.SerialsUsed) / float64(k.Good)
+		}
+		r.Downtime = pareto(downtime[site])
+	}
+	return resps, nil
 }
 
 // fold sums the hour buckets into lines, days, shifts and the site.

@@ -41,7 +41,7 @@ type RebuildOptions struct {
 }
 
 // factTables are the tables a truncating rebuild empties; the views refill the derived ones.
-var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts", "commissioned_daily"}
+var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts", "commissioned_hll"}
 
 // Rebuild refills ClickHouse from PostgreSQL: every recorded event flattened per identifier
 // (the rows Publish writes) and every line-data record. It streams in batches of event keys
