@@ -57,33 +57,97 @@ const insertFacts = `INSERT INTO epc_facts (event_date, event_time, event_id, re
 // WriteEvents appends rows, in batches of at most maxBatchRows. Writing the same rows again is
 // harmless: the tables collapse rows with the same key and queries collapse them too.
 func (s *Store) WriteEvents(ctx context.Context, rows []domain.EPCEvent) error {
-	for len(rows) > 0 {
-		n := min(len(rows), maxBatchRows)
-		if err := s.writeEvents(ctx, rows[:n]); err != nil {
+	return s.WriteFacts(ctx, domain.FactsOf(rows))
+}
+
+// WriteFacts appends the rows of f, in batches of at most maxBatchRows, like WriteEvents.
+func (s *Store) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
+	for start := 0; start < len(f.Rows); start += maxBatchRows {
+		part := &domain.EPCFacts{Events: f.Events, Rows: f.Rows[start:min(start+maxBatchRows, len(f.Rows))]}
+		if err := s.writeFacts(ctx, part); err != nil {
 			return err
 		}
-		rows = rows[n:]
 	}
 	return nil
 }
 
-func (s *Store) writeEvents(ctx context.Context, rows []domain.EPCEvent) error {
+// The columns of insertFacts after the two times and before inserted_at, each taken from the
+// event or from the row.
+var factColumns = []struct {
+	event func(*domain.EPCEvent) string
+	row   func(*domain.EPCFact) string
+}{
+	{event: func(e *domain.EPCEvent) string { return e.EventID }},
+	{event: func(e *domain.EPCEvent) string { return e.ReceiptID }},
+	{event: func(e *domain.EPCEvent) string { return e.SiteID }},
+	{event: func(e *domain.EPCEvent) string { return e.LineID }},
+	{event: func(e *domain.EPCEvent) string { return e.EventType }},
+	{event: func(e *domain.EPCEvent) string { return e.Action }},
+	{event: func(e *domain.EPCEvent) string { return e.BizStep }},
+	{event: func(e *domain.EPCEvent) string { return e.Disposition }},
+	{event: func(e *domain.EPCEvent) string { return e.ReadPoint }},
+	{event: func(e *domain.EPCEvent) string { return e.BizLocation }},
+	{row: func(r *domain.EPCFact) string { return r.EPC }},
+	{row: func(r *domain.EPCFact) string { return r.Role }},
+	{row: func(r *domain.EPCFact) string { return r.GTIN }},
+	{row: func(r *domain.EPCFact) string { return r.Serial }},
+	{row: func(r *domain.EPCFact) string { return r.Lot }},
+	{row: func(r *domain.EPCFact) string { return r.Expiry }},
+	{event: func(e *domain.EPCEvent) string { return e.ParentEPC }},
+	{event: func(e *domain.EPCEvent) string { return e.Partner }},
+	{event: func(e *domain.EPCEvent) string { return e.Country }},
+	{event: func(e *domain.EPCEvent) string { return e.Source }},
+	{event: func(e *domain.EPCEvent) string { return e.Destination }},
+}
+
+// writeFacts sends one INSERT, column by column: one scratch slice is filled per column and
+// appended whole, so no row is boxed value by value.
+func (s *Store) writeFacts(ctx context.Context, f *domain.EPCFacts) error {
+	if len(f.Rows) == 0 {
+		return nil
+	}
 	b, err := s.conn.PrepareBatch(ctx, insertFacts)
 	if err != nil {
 		return fmt.Errorf("analytics: prepare insert: %w", err)
 	}
-	now := time.Now().UTC()
-	for _, r := range rows {
-		t := r.EventTime.UTC()
-		if err := b.Append(t, t, r.EventID, r.ReceiptID, r.SiteID, r.LineID, r.EventType, r.Action, r.BizStep,
-			r.Disposition, r.ReadPoint, r.BizLocation, r.EPC, r.Role, r.GTIN, r.Serial, r.Lot, r.Expiry,
-			r.ParentEPC, r.Partner, r.Country, r.Source, r.Destination, now); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("analytics: append row: %w", err)
+	fail := func(err error) error {
+		_ = b.Abort()
+		return fmt.Errorf("analytics: append %d rows: %w", len(f.Rows), err)
+	}
+	n := len(f.Rows)
+	times := make([]time.Time, n)
+	for i := range f.Rows {
+		times[i] = f.Events[f.Rows[i].Event].EventTime.UTC()
+	}
+	if err := b.Column(0).Append(times); err != nil { // event_date
+		return fail(err)
+	}
+	if err := b.Column(1).Append(times); err != nil { // event_time
+		return fail(err)
+	}
+	strs := make([]string, n)
+	for c, col := range factColumns {
+		for i := range f.Rows {
+			r := &f.Rows[i]
+			if col.row != nil {
+				strs[i] = col.row(r)
+			} else {
+				strs[i] = col.event(&f.Events[r.Event])
+			}
+		}
+		if err := b.Column(2 + c).Append(strs); err != nil {
+			return fail(err)
 		}
 	}
+	now := time.Now().UTC()
+	for i := range times {
+		times[i] = now
+	}
+	if err := b.Column(2 + len(factColumns)).Append(times); err != nil { // inserted_at
+		return fail(err)
+	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("analytics: insert %d rows: %w", len(rows), err)
+		return fmt.Errorf("analytics: insert %d rows: %w", n, err)
 	}
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 
 // Writer batches the rows of many concurrent writers into few INSERTs: a batch is sent when
 // it holds MaxRows rows or when Wait has passed since its first row, whichever comes first.
-// WriteEvents returns only once its rows are in ClickHouse (or the batch failed), so a caller
+// WriteFacts returns only once its rows are in ClickHouse (or the batch failed), so a caller
 // that marks something done afterwards never marks it early. It is the ingest's EventSink.
 type Writer struct {
-	insert  func(ctx context.Context, rows []domain.EPCEvent) error
+	insert  func(ctx context.Context, f *domain.EPCFacts) error
 	maxRows int
 	wait    time.Duration
 	timeout time.Duration // of one INSERT; not bound to any caller's context
@@ -23,19 +23,19 @@ type Writer struct {
 }
 
 type pending struct {
-	rows []domain.EPCEvent
-	full chan struct{} // closed when the batch reached maxRows
-	done chan struct{} // closed when the batch was sent (err set)
-	err  error
+	facts domain.EPCFacts
+	full  chan struct{} // closed when the batch reached maxRows
+	done  chan struct{} // closed when the batch was sent (err set)
+	err   error
 }
 
 // NewWriter returns a Writer over s. maxRows ≤ 0 and wait ≤ 0 take defaults (50,000 rows,
 // 200 ms).
 func NewWriter(s *Store, maxRows int, wait time.Duration) *Writer {
-	return newWriter(s.WriteEvents, maxRows, wait)
+	return newWriter(s.WriteFacts, maxRows, wait)
 }
 
-func newWriter(insert func(context.Context, []domain.EPCEvent) error, maxRows int, wait time.Duration) *Writer {
+func newWriter(insert func(context.Context, *domain.EPCFacts) error, maxRows int, wait time.Duration) *Writer {
 	if maxRows <= 0 {
 		maxRows = 50_000
 	}
@@ -45,14 +45,14 @@ func newWriter(insert func(context.Context, []domain.EPCEvent) error, maxRows in
 	return &Writer{insert: insert, maxRows: maxRows, wait: wait, timeout: 5 * time.Minute}
 }
 
-// WriteEvents adds rows to the current batch and waits until that batch is written. A set of
-// rows as large as a batch is written at once, without waiting for others.
-func (w *Writer) WriteEvents(ctx context.Context, rows []domain.EPCEvent) error {
-	if len(rows) == 0 {
+// WriteFacts adds the rows of f to the current batch and waits until that batch is written.
+// A set of rows as large as a batch is written at once, without waiting for others.
+func (w *Writer) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
+	if len(f.Rows) == 0 {
 		return nil
 	}
-	if len(rows) >= w.maxRows {
-		return w.insert(ctx, rows)
+	if len(f.Rows) >= w.maxRows {
+		return w.insert(ctx, f)
 	}
 	w.mu.Lock()
 	if w.cur == nil {
@@ -60,8 +60,8 @@ func (w *Writer) WriteEvents(ctx context.Context, rows []domain.EPCEvent) error 
 		go w.send(w.cur)
 	}
 	b := w.cur
-	b.rows = append(b.rows, rows...)
-	if len(b.rows) >= w.maxRows {
+	b.facts.Append(f)
+	if len(b.facts.Rows) >= w.maxRows {
 		w.cur = nil // later rows start the next batch
 		close(b.full)
 	}
@@ -87,10 +87,9 @@ func (w *Writer) send(b *pending) {
 	if w.cur == b {
 		w.cur = nil
 	}
-	rows := b.rows
 	w.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-	b.err = w.insert(ctx, rows)
+	b.err = w.insert(ctx, &b.facts)
 	cancel()
 	close(b.done)
 }

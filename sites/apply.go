@@ -506,17 +506,15 @@ func (s *Store) writeFacts(ctx context.Context, receiptID string, d Document, ch
 			return 0, fmt.Errorf("serial info: %w", err)
 		}
 	}
-	facts := make([]domain.EPCEvent, 0, nf)
-	for _, st := range chunk {
-		base := domain.EPCEvent{EventTime: st.t, EventID: st.id, ReceiptID: receiptID, SiteID: d.SiteID,
+	facts := &domain.EPCFacts{Events: make([]domain.EPCEvent, len(chunk)), Rows: make([]domain.EPCFact, 0, nf)}
+	for i, st := range chunk {
+		facts.Events[i] = domain.EPCEvent{EventTime: st.t, EventID: st.id, ReceiptID: receiptID, SiteID: d.SiteID,
 			EventType: string(st.typ), Action: string(st.action), BizStep: st.bizStep, Disposition: st.disp,
 			ReadPoint: st.readPoint, BizLocation: st.bizLoc, ParentEPC: st.parent, LineID: st.lineID,
 			Partner: st.partner, Country: st.country, Source: st.source, Destination: st.dest}
-		role := st.role()
+		ev, role := int32(i), st.role()
 		for _, epc := range st.epcs {
-			facts = append(facts, base)
-			x := &facts[len(facts)-1]
-			x.EPC, x.Role = epc, role
+			x := domain.EPCFact{Event: ev, EPC: epc, Role: role}
 			if r := f.byEPC[epc]; r != nil && r.isNew {
 				x.GTIN, x.Serial, x.Lot, x.Expiry = r.gtin, r.serial, r.lot, r.expiry
 			} else if r := f.prior[epc]; r != nil {
@@ -526,18 +524,18 @@ func (s *Store) writeFacts(ctx context.Context, receiptID string, d Document, ch
 				li := info[epc]
 				x.Lot, x.Expiry = li[0], li[1]
 			}
+			facts.Rows = append(facts.Rows, x)
 		}
 		for _, e := range st.extra {
-			facts = append(facts, base)
-			x := &facts[len(facts)-1]
-			x.EPC, x.Role = e.epc, e.role
+			x := domain.EPCFact{Event: ev, EPC: e.epc, Role: e.role}
 			x.GTIN, x.Serial = splitEPC(e.epc)
+			facts.Rows = append(facts.Rows, x)
 		}
 	}
-	if err := sink.WriteEvents(ctx, facts); err != nil {
+	if err := sink.WriteFacts(ctx, facts); err != nil {
 		return 0, err
 	}
-	return len(facts), nil
+	return len(facts.Rows), nil
 }
 
 // epcSource feeds COPY event_epcs with every identifier of every event of a chunk.

@@ -103,7 +103,7 @@ type memSink struct {
 	n    int
 }
 
-func (m *memSink) WriteEvents(_ context.Context, rows []domain.EPCEvent) error {
+func (m *memSink) WriteFacts(_ context.Context, f *domain.EPCFacts) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.n++
@@ -112,7 +112,7 @@ func (m *memSink) WriteEvents(_ context.Context, rows []domain.EPCEvent) error {
 			return err
 		}
 	}
-	m.rows = append(m.rows, rows...)
+	m.rows = append(m.rows, f.Expand()...)
 	return nil
 }
 

@@ -2,6 +2,8 @@ package sites
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/epcis"
@@ -93,11 +95,21 @@ func vocabName(s string) string {
 // splitEPC returns the GTIN and serial of an SGTIN, the SSCC of an SSCC (as serial), or
 // empty strings for other identifiers.
 func splitEPC(epc string) (gtin, serial string) {
-	if strings.HasPrefix(epc, "urn:epc:id:sgtin:") {
-		if sg, err := gs1.ParseSGTINURI(epc); err == nil {
-			return string(sg.GTIN), sg.Serial
+	if body, ok := strings.CutPrefix(epc, sgtinPrefix); ok {
+		head, tail, plain := splitSGTIN(body)
+		if plain {
+			if g, ok := gtinOfHead.Load(head); ok {
+				return g.(string), tail
+			}
 		}
-		return "", ""
+		sg, err := gs1.ParseSGTINURI(epc)
+		if err != nil {
+			return "", ""
+		}
+		if plain && gtinHeads.Add(1) <= maxGTINHeads {
+			gtinOfHead.Store(strings.Clone(head), string(sg.GTIN))
+		}
+		return string(sg.GTIN), sg.Serial
 	}
 	if strings.HasPrefix(epc, "urn:epc:id:sscc:") {
 		if sscc, err := gs1.ParseSSCCURI(epc); err == nil {
@@ -105,6 +117,43 @@ func splitEPC(epc string) (gtin, serial string) {
 		}
 	}
 	return "", ""
+}
+
+const sgtinPrefix = "urn:epc:id:sgtin:"
+
+// gtinOfHead remembers the GTIN of an SGTIN's "CompanyPrefix.ItemRef" once an SGTIN with that
+// head parsed: an intake names millions of serials of a few products, and building the GTIN
+// (check digit included) for each was a good part of the rules' time. At most maxGTINHeads
+// heads are kept.
+var (
+	gtinOfHead   sync.Map
+	gtinHeads    atomic.Int64
+	maxGTINHeads = int64(100_000)
+)
+
+// splitSGTIN splits the body of an SGTIN URI (after the prefix) into "CompanyPrefix.ItemRef"
+// and the serial. plain says the serial is 1 to 20 letters and digits: as written, it is
+// the serial (nothing to unescape, every character valid), so the head alone decides the rest.
+func splitSGTIN(body string) (head, tail string, plain bool) {
+	i := strings.IndexByte(body, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	j := strings.IndexByte(body[i+1:], '.')
+	if j < 0 {
+		return "", "", false
+	}
+	head, tail = body[:i+1+j], body[i+1+j+1:]
+	if len(tail) == 0 || len(tail) > 20 {
+		return head, tail, false
+	}
+	for k := 0; k < len(tail); k++ {
+		c := tail[k]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return head, tail, false
+		}
+	}
+	return head, tail, true
 }
 
 // lineOf returns the packaging line an event's read point names: the extension of the

@@ -25,7 +25,7 @@ import (
 // EventSink receives accepted events flattened per identifier, for analytics. Writing the
 // same rows twice must be harmless.
 type EventSink interface {
-	WriteEvents(ctx context.Context, rows []domain.EPCEvent) error
+	WriteFacts(ctx context.Context, f *domain.EPCFacts) error
 }
 
 // ProcessOptions are what Process needs besides the document.
@@ -127,6 +127,7 @@ func (s *Store) Process(ctx context.Context, receiptID string, opt ProcessOption
 		return Outcome{}, err
 	}
 	defer unlock()
+	started := time.Now() // the check and apply times are logged
 	d, body, err := s.OpenDocument(ctx, receiptID)
 	if err != nil {
 		return Outcome{}, err
@@ -183,6 +184,7 @@ func (s *Store) Process(ctx context.Context, receiptID string, opt ProcessOption
 		}
 		log.InfoContext(ctx, "resuming", "chunks_done", chunksDone, "events", len(good))
 	}
+	checked := time.Now()
 	rows, err := s.applyPass(ctx, receiptID, d, good, chunksDone, opt)
 	if err != nil {
 		return Outcome{}, err
@@ -192,7 +194,8 @@ func (s *Store) Process(ctx context.Context, receiptID string, opt ProcessOption
 	}
 	out, err := s.outcome(ctx, receiptID)
 	out.Rows = rows
-	log.InfoContext(ctx, "document processed", "events", out.Events, "serials", out.Serials, "rejected_events", out.Rejected)
+	log.InfoContext(ctx, "document processed", "events", out.Events, "serials", out.Serials, "rejected_events", out.Rejected,
+		"check_ms", checked.Sub(started).Milliseconds(), "apply_ms", time.Since(checked).Milliseconds())
 	return out, err
 }
 
@@ -333,11 +336,23 @@ func stage(e *epcis.Event, i int, receiptID string, h *eventhash.Hasher, site si
 			st.epcs = append(st.epcs, x)
 		}
 	}
-	for _, x := range e.InputEPCList {
-		st.extra = append(st.extra, epcRole{x, "input"})
-	}
-	for _, x := range e.OutputEPCList {
-		st.extra = append(st.extra, epcRole{x, "output"})
+	// Inputs and outputs once per role: with the epcList, the identifiers written for the
+	// event (event_epcs) are unique per role.
+	var seenExtra map[epcRole]bool
+	for _, l := range []struct {
+		epcs []string
+		role string
+	}{{e.InputEPCList, "input"}, {e.OutputEPCList, "output"}} {
+		for _, x := range l.epcs {
+			r := epcRole{x, l.role}
+			if seenExtra == nil {
+				seenExtra = map[epcRole]bool{}
+			}
+			if !seenExtra[r] {
+				seenExtra[r] = true
+				st.extra = append(st.extra, r)
+			}
+		}
 	}
 	return st
 }

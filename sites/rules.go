@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/epcis"
 	"github.com/serialhub/serialhub/sites/masterdata"
@@ -179,8 +181,7 @@ func (c *checker) check(ctx context.Context, chunk []*staged) (map[int][]RuleErr
 func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 	var epcs []string
 	want := func(epc string) {
-		if epc != "" && c.items[epc] == nil {
-			c.items[epc] = &item{}
+		if c.want(epc) {
 			epcs = append(epcs, epc)
 		}
 	}
@@ -216,34 +217,55 @@ func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 			c.partner(ctx, st.dest)
 		}
 	}
-	// Identifiers and, level by level, the containers they are in (parent cycles).
-	for depth := 0; len(epcs) > 0 && depth < 16; depth++ {
-		batch := epcs
-		epcs = nil
-		found, err := c.s.loadItems(ctx, batch)
-		if err != nil {
-			return err
-		}
-		for _, e := range batch {
-			if it, ok := found[e]; ok {
-				*c.items[e] = it
+	// The lookups below are independent of each other: they run at once, each on its own
+	// connection, and each fills its own map.
+	var g errgroup.Group
+	g.Go(func() error { return c.prefetchItems(ctx, epcs, unpackAll) })
+	g.Go(func() error { return c.prefetchProducts(ctx, gtins) })
+	g.Go(func() error { return c.prefetchAllocations(ctx, commission) })
+	g.Go(func() error {
+		var keys [][2]string
+		for k := range lotKeys {
+			if _, ok := c.lots[k]; !ok {
+				keys = append(keys, k)
 			}
 		}
-		for _, it := range found {
-			want(it.parent)
+		return c.s.loadLots(ctx, keys, c.lots)
+	})
+	var dups []string
+	g.Go(func() error {
+		var err error
+		dups, err = c.s.knownEventIDs(ctx, ids)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, id := range dups {
+		c.seen[id] = true
+	}
+	return nil
+}
+
+// want marks epc as to be read, unless it is known already.
+func (c *checker) want(epc string) bool {
+	if epc == "" || c.items[epc] != nil {
+		return false
+	}
+	c.items[epc] = &item{}
+	return true
+}
+
+// prefetchItems reads the serial records of epcs and, level by level, of the containers they
+// are in (parent cycles), and the children of containers unpacked whole.
+func (c *checker) prefetchItems(ctx context.Context, epcs, unpackAll []string) error {
+	var more []string
+	wantMore := func(epc string) {
+		if c.want(epc) {
+			more = append(more, epc)
 		}
 	}
-	if len(unpackAll) > 0 {
-		kids, err := c.s.childrenOf(ctx, unpackAll)
-		if err != nil {
-			return err
-		}
-		for p, ks := range kids {
-			for _, k := range ks {
-				want(k)
-			}
-			c.packed[p] = append(c.packed[p], ks...)
-		}
+	for depth := 0; len(epcs) > 0 && depth < 16; depth++ {
 		found, err := c.s.loadItems(ctx, epcs)
 		if err != nil {
 			return err
@@ -251,58 +273,78 @@ func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 		for e, it := range found {
 			*c.items[e] = it
 		}
-	}
-	// Products.
-	if c.rules.Catalog != nil {
-		var missing []string
-		for g := range gtins {
-			if _, ok := c.prods[g]; !ok {
-				missing = append(missing, g)
-			}
+		more = nil
+		for _, it := range found {
+			wantMore(it.parent)
 		}
-		if len(missing) > 0 {
-			ps, err := c.rules.Catalog.ProductsByGTIN(ctx, missing)
-			if err != nil {
-				return fmt.Errorf("products: %w", err)
-			}
-			for _, g := range missing {
-				if p, ok := ps[g]; ok {
-					c.prods[g] = &p
-				} else {
-					c.prods[g] = nil
-				}
-			}
-		}
+		epcs = more
 	}
-	// Serial pools.
-	if c.rules.Allocations != nil {
-		for g, sers := range commission {
-			iss, err := c.rules.Allocations.Allocated(ctx, g, sers)
-			if err != nil {
-				return fmt.Errorf("allocations of %s: %w", g, err)
-			}
-			for _, ser := range sers {
-				is, ok := iss[ser]
-				c.alloc[g+"\x00"+ser] = allocInfo{Issued: is, found: ok}
-			}
-		}
+	if len(unpackAll) == 0 {
+		return nil
 	}
-	// Lots and event ids seen before.
-	var keys [][2]string
-	for k := range lotKeys {
-		if _, ok := c.lots[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	if err := c.s.loadLots(ctx, keys, c.lots); err != nil {
-		return err
-	}
-	dups, err := c.s.knownEventIDs(ctx, ids)
+	kids, err := c.s.childrenOf(ctx, unpackAll)
 	if err != nil {
 		return err
 	}
-	for _, id := range dups {
-		c.seen[id] = true
+	more = nil
+	for p, ks := range kids {
+		for _, k := range ks {
+			wantMore(k)
+		}
+		c.packed[p] = append(c.packed[p], ks...)
+	}
+	found, err := c.s.loadItems(ctx, more)
+	if err != nil {
+		return err
+	}
+	for e, it := range found {
+		*c.items[e] = it
+	}
+	return nil
+}
+
+// prefetchProducts reads the products of gtins not looked up yet.
+func (c *checker) prefetchProducts(ctx context.Context, gtins map[string]bool) error {
+	if c.rules.Catalog == nil {
+		return nil
+	}
+	var missing []string
+	for g := range gtins {
+		if _, ok := c.prods[g]; !ok {
+			missing = append(missing, g)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	ps, err := c.rules.Catalog.ProductsByGTIN(ctx, missing)
+	if err != nil {
+		return fmt.Errorf("products: %w", err)
+	}
+	for _, g := range missing {
+		if p, ok := ps[g]; ok {
+			c.prods[g] = &p
+		} else {
+			c.prods[g] = nil
+		}
+	}
+	return nil
+}
+
+// prefetchAllocations reads the pool records of the serials the chunk commissions.
+func (c *checker) prefetchAllocations(ctx context.Context, commission map[string][]string) error {
+	if c.rules.Allocations == nil {
+		return nil
+	}
+	for g, sers := range commission {
+		iss, err := c.rules.Allocations.Allocated(ctx, g, sers)
+		if err != nil {
+			return fmt.Errorf("allocations of %s: %w", g, err)
+		}
+		for _, ser := range sers {
+			is, ok := iss[ser]
+			c.alloc[g+"\x00"+ser] = allocInfo{Issued: is, found: ok}
+		}
 	}
 	return nil
 }
