@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fs.IntVar(&c.Faults.UnknownChildren, "unknown-children", 0, "faulty documents aggregating packs never commissioned")
 	fs.IntVar(&c.Faults.WrongLot, "wrong-lot", 0, "faulty documents commissioning serials with another lot")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the lines' behaviour (0: from the clock)")
-	fs.IntVar(&c.InFlight, "in-flight", 1, "documents uploaded and not yet processed at once")
+	fs.IntVar(&c.InFlight, "in-flight", 4, "documents uploaded and not yet processed at once")
 	keys := fs.String("keys", "", "site API keys SITE=TOKEN,... (others are created with the admin token)")
 	verbose := fs.Bool("v", false, "print every batch")
 	if err := fs.Parse(args); err != nil {

@@ -50,8 +50,8 @@ type Config struct {
 	Seed   uint64        // behaviour of the lines (rejects, stops); 0: from the clock
 	Wait   time.Duration // longest wait for a receipt (default 2m)
 	// InFlight is how many documents may be uploaded and not yet processed at once (default
-	// 1). The hub's ingest holds a pooled PostgreSQL connection while it waits for a site's
-	// lock, so several documents in flight on a hub with a small pool can stall it.
+	// 4: documents of different sites are processed side by side; those of one site wait for
+	// the site's lock, on a connection outside the hub's pool).
 	InFlight int
 	Log      io.Writer // progress lines; nil: none
 }
@@ -159,7 +159,7 @@ func (c *Config) defaults() {
 	def(&c.Partners, 3)
 	def(&c.PacksPerCase, 20)
 	def(&c.CasesPerPallet, 5)
-	def(&c.InFlight, 1)
+	def(&c.InFlight, 4)
 	if c.Batches <= 0 && c.Duration <= 0 {
 		c.Batches = 1
 	}
