@@ -141,8 +141,11 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 	if sg, err := gs1.ParseSGTINURI(epc); err == nil {
 		tr.GTIN, tr.Serial = string(sg.GTIN), sg.Serial
 		g.Go(func() error {
+			// The lot comes first from epc_history (keyed by EPC), so that epc_facts is read
+			// by its whole key prefix (GTIN, lot, serial) instead of every row of the GTIN.
 			return s.conn.QueryRow(gctx, `SELECT any(lot), any(expiry) FROM epc_facts
-				WHERE gtin = `+lit(tr.GTIN)+` AND serial = `+lit(tr.Serial)+` AND lot != ''`).Scan(&tr.Lot, &tr.Expiry)
+				WHERE gtin = `+lit(tr.GTIN)+` AND lot IN (SELECT lot FROM epc_history WHERE epc = `+lit(epc)+` AND lot != '')
+				AND serial = `+lit(tr.Serial)).Scan(&tr.Lot, &tr.Expiry)
 		})
 	}
 	g.Go(func() (err error) {
