@@ -162,16 +162,40 @@ func (s *Store) applyPass(ctx context.Context, receiptID string, d Document, goo
 			})
 		}
 	}
-	sinks := make([]*sinkJob, len(chunks))
-	submitted := from
-	submit := func(k int) {
-		foldTo(k)
-		for ; jobs != nil && submitted <= k && submitted < len(chunks); submitted++ {
-			j := &sinkJob{chunk: chunks[submitted], f: folds[submitted], done: make(chan error, 1)}
-			sinks[submitted] = j
-			jobs <- j
-		}
+	// The chunks are folded (in memory) by a goroutine of their own, which hands each chunk's
+	// analytics rows to the writers as soon as it is folded, so that folding overlaps the
+	// database work. plans holds one folded chunk besides the one being applied and the one the
+	// goroutine is handing over: the writers are never more than sinkAhead chunks ahead.
+	type plan struct {
+		f    *folded
+		sink *sinkJob
 	}
+	plans := make(chan plan, sinkAhead-1)
+	pctx, stop := context.WithCancel(ctx)
+	planned := make(chan struct{})
+	defer func() { stop(); <-planned }() // before the writers stop: the planner sends to them
+	go func() {
+		defer close(planned)
+		defer close(plans)
+		for n := from; n < len(chunks); n++ {
+			foldTo(n)
+			p := plan{f: folds[n]}
+			folds[n] = nil
+			if jobs != nil {
+				p.sink = &sinkJob{chunk: chunks[n], f: p.f, done: make(chan error, 1)}
+				select {
+				case jobs <- p.sink:
+				case <-pctx.Done():
+					return
+				}
+			}
+			select {
+			case plans <- p:
+			case <-pctx.Done():
+				return
+			}
+		}
+	}()
 
 	rows, events := 0, 0
 	for k, chunk := range chunks {
@@ -179,12 +203,14 @@ func (s *Store) applyPass(ctx context.Context, receiptID string, d Document, goo
 		if k < from {
 			continue
 		}
-		submit(k + sinkAhead)
-		n, err := s.applyChunk(ctx, receiptID, d, k, chunk, folds[k], sinks[k])
+		p, ok := <-plans
+		if !ok {
+			return rows, fmt.Errorf("apply chunk %d of %s: %w", k, receiptID, ctx.Err())
+		}
+		n, err := s.applyChunk(ctx, receiptID, d, k, chunk, p.f, p.sink)
 		if err != nil {
 			return rows, err
 		}
-		folds[k], sinks[k] = nil, nil
 		rows += n
 		opt.Progress(Progress{Phase: "applying", Events: events, Chunk: k + 1})
 	}

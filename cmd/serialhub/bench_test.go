@@ -80,7 +80,7 @@ func BenchmarkIntake(b *testing.B) {
 		e2e = float64(n) / took.Seconds()
 
 		b.StopTimer()
-		rawTook, err := rawCopy(ctx, pool, gtin, lot, serials)
+		rawTook, err := rawCopy(ctx, pool, gtin, lot, serials, i)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,9 +95,10 @@ func BenchmarkIntake(b *testing.B) {
 	b.ReportMetric(100*e2e/raw, "%-of-raw")
 }
 
-// rawCopy copies the same serial rows into a table shaped like serials, with its indexes, and
-// returns how long the COPY took.
-func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string, serials []string) (time.Duration, error) {
+// rawCopy copies the serial rows the intake writes for the document — each pack in its case,
+// with the time it was packed — into a table shaped like serials, with its indexes, and returns
+// how long the COPY took.
+func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string, serials []string, run int) (time.Duration, error) {
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (LIKE serials INCLUDING ALL)`); err != nil {
 		return 0, err
 	}
@@ -113,11 +114,21 @@ func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string,
 	}
 	start := time.Now()
 	_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_raw"},
-		[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at", "last_event_time", "line_id"},
+		[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at", "last_event_time",
+			"line_id", "packed_at"},
 		pgx.CopyFromSlice(len(serials), func(i int) ([]any, error) {
-			return []any{uris[i], string(gtin), serials[i], lot, expiry, demoSite, "packed", "", now, now, demoLine}, nil
+			return []any{uris[i], string(gtin), serials[i], lot, expiry, demoSite, "packed", benchCase(run, i/benchCaseSize), now, now,
+				demoLine, now}, nil
 		}))
 	return time.Since(start), err
+}
+
+// benchCaseSize is how many packs the benchmark document puts into a case.
+const benchCaseSize = 100
+
+// benchCase is the SSCC URI of case c of run: extension digit and serial reference, 9 digits.
+func benchCase(run, c int) string {
+	return fmt.Sprintf("urn:epc:id:sscc:%s.0%d%08d", demoPrefix, run%10, c)
 }
 
 // benchDocument writes an EPCIS 1.2 document: the packs commissioned in events of 10,000,
@@ -151,11 +162,10 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 			return nil, err
 		}
 	}
-	for i, c := 0, 0; i < len(uris); i, c = i+100, c+1 {
-		ref := fmt.Sprintf("%d%08d", run%10, c) // extension digit + serial reference: 9 digits
+	for i, c := 0, 0; i < len(uris); i, c = i+benchCaseSize, c+1 {
 		e := &epcis.Event{Type: epcis.AggregationEvent, Action: epcis.ActionAdd, EventTime: t0.Add(time.Minute),
-			EventTimeZoneOffset: "+00:00", ParentID: "urn:epc:id:sscc:" + demoPrefix + ".0" + ref,
-			EPCList: uris[i:min(i+100, len(uris))], BizStep: "urn:epcglobal:cbv:bizstep:packing",
+			EventTimeZoneOffset: "+00:00", ParentID: benchCase(run, c),
+			EPCList: uris[i:min(i+benchCaseSize, len(uris))], BizStep: "urn:epcglobal:cbv:bizstep:packing",
 			Disposition: "urn:epcglobal:cbv:disp:in_progress", ReadPoint: line}
 		if err := enc.WriteEvent(e); err != nil {
 			return nil, err
