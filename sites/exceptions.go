@@ -19,7 +19,8 @@ import (
 // ExceptionSummary is one document with open exceptions.
 type ExceptionSummary struct {
 	ReceiptID  string               `json:"receipt_id"`
-	SiteID     string               `json:"site_id"`
+	SiteID     string               `json:"site_id,omitempty"`
+	PartnerGLN string               `json:"partner_gln,omitempty"` // a trading partner's file
 	Status     domain.ReceiptStatus `json:"status"`
 	Attempt    int                  `json:"attempt"`
 	Open       int                  `json:"open"`
@@ -58,7 +59,7 @@ func (s *Store) Exceptions(ctx context.Context, site string, limit int) ([]Excep
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExceptionSummary, error) {
 		var e ExceptionSummary
 		var errs []byte
-		if err := r.Scan(&e.ReceiptID, &e.SiteID, &e.Status, &e.Attempt, &e.Open, &errs, &e.ReceivedAt); err != nil {
+		if err := r.Scan(&e.ReceiptID, &e.SiteID, &e.PartnerGLN, &e.Status, &e.Attempt, &e.Open, &errs, &e.ReceivedAt); err != nil {
 			return e, err
 		}
 		var re []RuleError

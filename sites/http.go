@@ -1,7 +1,6 @@
 package sites
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -89,48 +88,25 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, h.Log, err)
 		return
 	}
-	mode, err := errorMode(r)
+	mode, err := ErrorMode(r)
 	if err != nil {
 		api.WriteError(w, r, h.Log, err)
 		return
 	}
 	// The body streams into PostgreSQL; only its head is held, to tell the format and read
-	// the SBDH document id.
-	body := bufio.NewReaderSize(http.MaxBytesReader(w, r.Body, h.MaxBytes), headBytes)
-	head, err := body.Peek(headBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		api.WriteError(w, r, h.Log, bodyErr(err, h.MaxBytes))
-		return
-	}
-	if len(bytes.TrimSpace(head)) == 0 {
-		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "empty document"))
-		return
-	}
-	f, err := codec.Detect(r.Header.Get("Content-Type"), head)
+	// the SBDH document id. The same intake takes partners' files (partner.go).
+	in := &Intake{Store: h.Store, Starter: h.Starter, Log: h.Log}
+	rec, err := in.Take(r.Context(), UploadMeta{SiteID: site, ContentType: r.Header.Get("Content-Type"), ErrorMode: mode},
+		http.MaxBytesReader(w, r.Body, h.MaxBytes))
 	if err != nil {
-		api.WriteError(w, r, h.Log, domain.Errorf(domain.CodeInvalid, "%v", err))
+		api.WriteError(w, r, h.Log, BodyErr(err, h.MaxBytes))
 		return
 	}
-	format := f.String()
-	rec, err := h.Store.SaveUpload(r.Context(), UploadMeta{SiteID: site, ContentType: r.Header.Get("Content-Type"),
-		Format: format, DocumentID: documentID(head, f), ErrorMode: mode}, body)
-	if err != nil {
-		api.WriteError(w, r, h.Log, bodyErr(err, h.MaxBytes))
-		return
-	}
-	log := h.Log.With("site", site, "receipt_id", rec.ID)
+	status := http.StatusAccepted
 	if rec.Duplicate {
-		log.InfoContext(r.Context(), "duplicate upload", "status", rec.Status)
-		api.WriteJSON(w, http.StatusOK, rec)
-		return
+		status = http.StatusOK
 	}
-	// The document is durable now. If starting the workflow fails, the worker's sweep of
-	// pending documents starts it later; the site still gets its acknowledgement.
-	if err := h.Starter.StartIngest(r.Context(), rec.ID); err != nil {
-		log.WarnContext(r.Context(), "start ingest failed; the pending sweep will retry", "err", err)
-	}
-	log.InfoContext(r.Context(), "document received", "bytes", rec.Size, "format", format)
-	api.WriteJSON(w, http.StatusAccepted, rec)
+	api.WriteJSON(w, status, rec)
 }
 
 func (h *Handler) receipt(w http.ResponseWriter, r *http.Request) {
@@ -161,8 +137,8 @@ const (
 // headBytes is how much of a body is held to tell its format and read its header.
 const headBytes = 1 << 20
 
-// bodyErr turns a failure to read the body into a domain error.
-func bodyErr(err error, maxBytes int64) error {
+// BodyErr turns a failure to read a body limited by http.MaxBytesReader into a domain error.
+func BodyErr(err error, maxBytes int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return domain.Errorf(domain.CodeInvalid, "document larger than %d bytes", maxBytes)
@@ -170,9 +146,9 @@ func bodyErr(err error, maxBytes int64) error {
 	return err
 }
 
-// errorMode reads the capture error behaviour an upload asks for: the EPCIS 2.0 header
+// ErrorMode reads the capture error behaviour an upload asks for: the EPCIS 2.0 header
 // GS1-Capture-Error-Behaviour or the query parameter errors=; "" leaves it to the site.
-func errorMode(r *http.Request) (string, error) {
+func ErrorMode(r *http.Request) (string, error) {
 	m := r.Header.Get("GS1-Capture-Error-Behaviour")
 	if v := r.URL.Query().Get("errors"); v != "" {
 		m = v

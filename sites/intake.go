@@ -29,9 +29,13 @@ func ValidMode(m string) bool { return m == ModeRollback || m == ModeProceed }
 // small enough that a reader holds little.
 const partSize = 4 << 20
 
-// UploadMeta describes an upload whose body is streamed to SaveUpload.
+// UploadMeta describes an upload whose body is streamed to SaveUpload. Exactly one of SiteID
+// and PartnerGLN names its owner.
 type UploadMeta struct {
 	SiteID      string
+	PartnerGLN  string // a trading partner's file (partner.go)
+	Transport   string // partners: https, capture or as2
+	KeyID       int64  // partners: the API key that sent it (0: none, as over AS2)
 	ContentType string
 	Format      string
 	DocumentID  string // SBDH InstanceIdentifier, when the header says
@@ -40,10 +44,14 @@ type UploadMeta struct {
 
 // SaveUpload streams body into PostgreSQL in parts of a few MiB, inside one transaction
 // committed only when the whole body is stored, and returns the receipt. The same bytes, or
-// the same document id, from the same site return the first receipt with Duplicate set.
+// the same document id, from the same site (or partner) return the first receipt with
+// Duplicate set.
 func (s *Store) SaveUpload(ctx context.Context, u UploadMeta, body io.Reader) (domain.Receipt, error) {
 	if u.ErrorMode != "" && !ValidMode(u.ErrorMode) {
 		return domain.Receipt{}, domain.Errorf(domain.CodeInvalid, "capture error behaviour %q: want rollback or proceed", u.ErrorMode)
+	}
+	if (u.SiteID == "") == (u.PartnerGLN == "") {
+		return domain.Receipt{}, domain.Errorf(domain.CodeInvalid, "a document belongs to one site or one partner")
 	}
 	id, err := newUUID()
 	if err != nil {
@@ -66,15 +74,21 @@ func (s *Store) SaveUpload(ctx context.Context, u UploadMeta, body io.Reader) (d
 	}
 	sum := src.h.Sum(nil)
 	var got string
-	err = tx.QueryRow(ctx, q.Get("InsertUpload"), id, u.SiteID, u.ContentType, u.Format, sum, u.DocumentID,
-		src.size, src.parts, u.ErrorMode).Scan(&got)
+	insert, earlier, owner := q.Get("InsertUpload"), q.Get("ReceiptBySHAOrDocumentID"), u.SiteID
+	args := []any{id, owner, u.ContentType, u.Format, sum, u.DocumentID, src.size, src.parts, u.ErrorMode}
+	if u.PartnerGLN != "" {
+		insert, earlier, owner = q.Get("InsertPartnerUpload"), q.Get("PartnerReceiptBySHAOrDocumentID"), u.PartnerGLN
+		args[1] = owner
+		args = append(args, u.Transport, u.KeyID)
+	}
+	err = tx.QueryRow(ctx, insert, args...).Scan(&got)
 	duplicate := errors.Is(err, pgx.ErrNoRows)
 	if err != nil && !duplicate {
 		return domain.Receipt{}, storeErr(err, u.SiteID)
 	}
 	if duplicate {
 		_ = tx.Rollback(ctx) // drop the parts
-		if err := s.pool.QueryRow(ctx, q.Get("ReceiptBySHAOrDocumentID"), u.SiteID, sum, u.DocumentID).Scan(&got); err != nil {
+		if err := s.pool.QueryRow(ctx, earlier, owner, sum, u.DocumentID).Scan(&got); err != nil {
 			return domain.Receipt{}, fmt.Errorf("save upload: find the earlier receipt: %w", err)
 		}
 	} else if err := tx.Commit(ctx); err != nil {
@@ -156,7 +170,7 @@ func (s *Store) OpenDocument(ctx context.Context, id string) (Document, io.Reade
 	var status string
 	var parts int
 	var body []byte
-	err := s.pool.QueryRow(ctx, q.Get("OpenDocument"), id).Scan(&d.SiteID, &d.Format, &status, &d.ErrorMode,
+	err := s.pool.QueryRow(ctx, q.Get("OpenDocument"), id).Scan(&d.SiteID, &d.PartnerGLN, &d.Format, &status, &d.ErrorMode,
 		&d.Attempt, &d.CheckedAttempt, &d.ChunksDone, &d.appliedBefore, &parts, &body)
 	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
 		return d, nil, domain.Errorf(domain.CodeNotFound, "no document %s", id)

@@ -88,6 +88,7 @@ type staged struct {
 	propagate bool
 	partner   string // GLN of the partner shipped to
 	country   string
+	parties   []party // a partner's file: every source and destination (partner_rules.go)
 }
 
 type epcRole struct{ epc, role string }
@@ -122,7 +123,7 @@ func (s *Store) Process(ctx context.Context, receiptID string, opt ProcessOption
 	if finished(d.Status) {
 		return s.outcome(ctx, receiptID)
 	}
-	unlock, err := s.lockSite(ctx, d.SiteID, opt.Progress)
+	unlock, err := s.lockSite(ctx, lockKey(d), opt.Progress)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -138,7 +139,7 @@ func (s *Store) Process(ctx context.Context, receiptID string, opt ProcessOption
 	if err := s.SetProcessing(ctx, receiptID); err != nil {
 		return Outcome{}, err
 	}
-	site, err := s.siteInfo(ctx, d.SiteID)
+	site, err := s.ownerInfo(ctx, d)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -328,6 +329,9 @@ func stage(e *epcis.Event, i int, receiptID string, h *eventhash.Hasher, site si
 		bizLoc: e.BizLocation, parent: e.ParentID, lot: e.LotNumber(), expiry: e.ExpiryDate(),
 		lineID: lineOf(e.ReadPoint, site.lines), source: firstOf(e.Sources), dest: firstOf(e.Destinations),
 		op: o, state: state, propagate: prop}
+	if site.partner != nil {
+		st.parties = partiesOf(e)
+	}
 	seen := make(map[string]bool, len(e.EPCList))
 	st.epcs = e.EPCList[:0:0]
 	for _, x := range e.EPCList {

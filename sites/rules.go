@@ -147,6 +147,8 @@ type siteInfo struct {
 	id    string
 	gln   string
 	lines map[string]bool
+	// partner is set, and the site empty, for a trading partner's file (partner_rules.go).
+	partner *partnerScope
 }
 
 func newChecker(s *Store, rules Rules, site siteInfo) *checker {
@@ -164,6 +166,9 @@ func newChecker(s *Store, rules Rules, site siteInfo) *checker {
 // each rejected event by index. Accepted events change the in-memory state.
 func (c *checker) check(ctx context.Context, chunk []*staged) (map[int][]RuleError, error) {
 	if err := c.prefetch(ctx, chunk); err != nil {
+		return nil, err
+	}
+	if err := c.prefetchShipped(ctx, chunk); err != nil {
 		return nil, err
 	}
 	bad := map[int][]RuleError{}
@@ -415,6 +420,10 @@ func (c *checker) event(st *staged) []RuleError {
 	if len(e.list) > 0 && e.list[len(e.list)-1].Code == RuleEPCInvalid {
 		return e.list
 	}
+	if c.site.partner != nil { // a partner's file: rules of its own instead of a site's
+		c.partnerEvent(st, e)
+		return e.list
+	}
 	switch st.op {
 	case opCommission:
 		c.commission(st, e)
@@ -501,7 +510,7 @@ func (c *checker) checkExisting(st *staged, e *errs, field, epc string, unknownC
 	case inactive(it.state):
 		e.add(RuleInactive, field, epc, "%s is %s", epc, it.state)
 		return it, false
-	case it.site != c.site.id && st.state != domain.StateReceived && st.state != domain.StateReturned:
+	case it.site != c.site.id && c.site.partner == nil && st.state != domain.StateReceived && st.state != domain.StateReturned:
 		e.add(RuleOtherSite, field, epc, "%s belongs to another site", epc)
 		return it, false
 	case st.t.Before(it.last):

@@ -136,7 +136,7 @@ func (s *Store) Receipt(ctx context.Context, id string) (domain.Receipt, error) 
 	var sum []byte
 	var errs []byte
 	var status string
-	err := s.pool.QueryRow(ctx, q.Get("Receipt"), id).Scan(&r.ID, &r.SiteID, &status, &r.Format, &r.Size, &sum,
+	err := s.pool.QueryRow(ctx, q.Get("Receipt"), id).Scan(&r.ID, &r.SiteID, &r.PartnerGLN, &r.Transport, &status, &r.Format, &r.Size, &sum,
 		&r.DocumentID, &r.ReceivedAt, &r.ProcessedAt, &r.Events, &r.Serials, &errs, &r.ErrorMode, &r.Attempt,
 		&r.RejectedEvents)
 	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
@@ -160,10 +160,11 @@ func isInvalidUUID(err error) bool {
 
 // Document is a stored upload as the ingest workflow reads it.
 type Document struct {
-	SiteID string
-	Format string
-	Body   []byte // LoadDocument only; OpenDocument streams it
-	Status domain.ReceiptStatus
+	SiteID     string
+	PartnerGLN string // a trading partner's file: SiteID is empty (partner.go)
+	Format     string
+	Body       []byte // LoadDocument only; OpenDocument streams it
+	Status     domain.ReceiptStatus
 
 	ErrorMode      string // rollback or proceed
 	Attempt        int    // the current processing run

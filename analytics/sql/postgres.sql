@@ -28,7 +28,7 @@ SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM epcis_events;
 -- name: FactsByPK
 -- The same rows the ingest's Publish writes (sites FlatEvents), for a range of event keys,
 -- so that a rebuild equals what live ingest wrote.
-SELECT e.event_time, e.event_id, e.receipt_id::text, d.site_id, e.event_type, e.action,
+SELECT e.event_time, e.event_id, e.receipt_id::text, coalesce(d.site_id, ''), e.event_type, e.action,
        e.biz_step, e.disposition, e.read_point, e.biz_location, x.epc, x.role,
        coalesce(s.gtin, ''), coalesce(s.serial, ''), coalesce(s.lot, ''), coalesce(s.expiry, ''),
        e.parent_epc, e.line_id, e.partner, e.country, e.source, e.destination

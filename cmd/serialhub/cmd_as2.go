@@ -18,6 +18,7 @@ import (
 	"github.com/serialhub/serialhub/gateways/dscsa"
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/postgres"
+	"github.com/serialhub/serialhub/sites"
 	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
@@ -55,9 +56,16 @@ func as2Sender(cfg Config, d *deps, hc *gateways.HTTPClient, log *slog.Logger) *
 	return &as2.Sender{HTTP: hc, Self: id, Settings: as2.Agreements{Partners: masterdata.NewStore(d.pg)}}
 }
 
-// inboundRoutes registers where partners send files to the hub (HTTPS and AS2).
-func inboundRoutes(mux *http.ServeMux, auth func(http.Handler) http.Handler, cfg Config, d *deps, log *slog.Logger) {
-	h := &dscsa.InboundHandler{Store: dscsa.NewInboundStore(d.pg), Log: log}
+// inboundRoutes registers where partners send files to the hub (HTTPS, EPCIS capture and
+// AS2); they go through the same intake as site uploads.
+func inboundRoutes(mux *http.ServeMux, auth func(http.Handler) http.Handler, cfg Config, d *deps, store *sites.Store,
+	starter sites.IngestStarter, log *slog.Logger) {
+	h := &dscsa.InboundHandler{Intake: &sites.Intake{Store: store, Starter: starter, Log: log}, Log: log,
+		MaxBytes: cfg.MaxDocumentBytes}
+	// On a local stack the identity is made on first use; the API may start before the worker.
+	if _, err := gatewaySigner(cfg); err != nil {
+		log.Warn("no signing identity", "err", err)
+	}
 	if id, ok := as2Identity(cfg, log); ok {
 		h.AS2 = &as2.Receiver{Self: id, Settings: as2.Agreements{Partners: masterdata.NewStore(d.pg)}}
 	}

@@ -37,9 +37,9 @@ func runExceptions(ctx context.Context, cfg Config, args []string, out io.Writer
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RECEIPT\tSITE\tSTATUS\tATTEMPT\tOPEN\tFIRST ERROR")
+		fmt.Fprintln(tw, "RECEIPT\tFROM\tSTATUS\tATTEMPT\tOPEN\tFIRST ERROR")
 		for _, e := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", e.ReceiptID, e.SiteID, e.Status, e.Attempt, e.Open, e.FirstError)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", e.ReceiptID, owner(e.SiteID, e.PartnerGLN), e.Status, e.Attempt, e.Open, e.FirstError)
 		}
 		return tw.Flush()
 	case "show":
@@ -51,8 +51,8 @@ func runExceptions(ctx context.Context, cfg Config, args []string, out io.Writer
 			return err
 		}
 		r := d.Receipt
-		fmt.Fprintf(out, "receipt %s  site %s  %s  attempt %d  %d events accepted, %d rejected  (%s)\n",
-			r.ID, r.SiteID, r.Status, r.Attempt, r.Events, r.RejectedEvents, r.ErrorMode)
+		fmt.Fprintf(out, "receipt %s  %s  %s  attempt %d  %d events accepted, %d rejected  (%s)\n",
+			r.ID, owner(r.SiteID, r.PartnerGLN), r.Status, r.Attempt, r.Events, r.RejectedEvents, r.ErrorMode)
 		for _, e := range d.Exceptions {
 			where := "document"
 			if e.Event != nil {
@@ -97,4 +97,12 @@ func runExceptions(ctx context.Context, cfg Config, args []string, out io.Writer
 		return nil
 	}
 	return errors.New(exceptionsUsage)
+}
+
+// owner names who sent a document: "site S" or "partner GLN".
+func owner(site, partner string) string {
+	if partner != "" {
+		return "partner " + partner
+	}
+	return "site " + site
 }

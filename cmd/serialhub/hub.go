@@ -176,7 +176,7 @@ func newMux(cfg Config, d *deps, store *sites.Store, starter ingest.Starter, log
 	if err := vrsRoutes(mux, auth, cfg, d, log); err != nil {
 		log.Error("verification API disabled", "err", err)
 	}
-	inboundRoutes(mux, auth, cfg, d, log)
+	inboundRoutes(mux, auth, cfg, d, store, starter, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

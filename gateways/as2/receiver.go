@@ -22,7 +22,7 @@ type Receiver struct {
 // partner without AS2 settings is answered 404 without an MDN.
 func (rc *Receiver) Serve(w http.ResponseWriter, r *http.Request, gln string, take func(ctx context.Context, m Received) error) {
 	st, err := rc.Settings.Settings(r.Context(), gln)
-	if err != nil {
+	if err != nil || st.GLN != gln { // a location's GLN is not the partner: its files are filed under its own
 		http.Error(w, "no AS2 agreement with this partner", http.StatusNotFound)
 		return
 	}

@@ -20,8 +20,9 @@ import (
 	"github.com/serialhub/serialhub/sites/masterdata"
 )
 
-// TestInbound: partners send files to the hub by HTTPS with their key, and by AS2 signed
-// with their certificate; each sees only its own.
+// TestInbound: partners send files to the hub by HTTPS and EPCIS capture with their key, and
+// by AS2 signed with their certificate, into the intake; each sees only its own. (The files'
+// processing is cmd/serialhub's TestPartnerFiles.)
 func TestInbound(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.NewDB(t)
@@ -55,8 +56,10 @@ func TestInbound(t *testing.T) {
 	as2s := as2.Agreements{Partners: md}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	(&InboundHandler{Store: NewInboundStore(pool), AS2: &as2.Receiver{Self: hub, Settings: as2s}, Log: log}).
-		Routes(mux, func(h http.Handler) http.Handler { return api.RequireAuth(keys, log, h) })
+	auth := func(h http.Handler) http.Handler { return api.RequireAuth(keys, log, h) }
+	intake := &sites.Intake{Store: keys, Starter: noStart{}, Log: log}
+	(&InboundHandler{Intake: intake, AS2: &as2.Receiver{Self: hub, Settings: as2s}, Log: log}).Routes(mux, auth)
+	(&sites.Handler{Store: keys, Starter: noStart{}, Log: log, MaxBytes: 1 << 20}).Routes(mux, auth)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -87,8 +90,9 @@ func TestInbound(t *testing.T) {
 		return resp.StatusCode
 	}
 	path := "/v1/partners/" + gln + "/documents"
-	var first, again InboundReceipt
-	if st := do("POST", path, mine, "application/xml", file.Bytes(), &first); st != 202 || first.Format != "1.2-xml" || first.Duplicate {
+	var first, again domain.Receipt
+	if st := do("POST", path, mine, "application/xml", file.Bytes(), &first); st != 202 || first.Format != "1.2-xml" || first.Duplicate ||
+		first.PartnerGLN != gln || first.SiteID != "" || first.Transport != "https" || first.Status != domain.StatusReceived {
 		t.Fatalf("upload: %d %+v", st, first)
 	}
 	if st := do("POST", path, mine, "application/xml", file.Bytes(), &again); st != 200 || again.ID != first.ID || !again.Duplicate {
@@ -100,6 +104,9 @@ func TestInbound(t *testing.T) {
 		want                  int
 	}{
 		{"another partner's GLN", path, theirs, "application/xml", file.Bytes(), 404},
+		{"capture for another partner", "/v1/partners/" + gln + "/capture", theirs, "application/xml", file.Bytes(), 404},
+		{"a site key capturing", "/v1/partners/" + gln + "/capture", siteKey, "application/xml", file.Bytes(), 403},
+		{"a partner key on a site's route", "/v1/sites/s1/documents", mine, "application/xml", file.Bytes(), 403},
 		{"a site key", path, siteKey, "application/xml", file.Bytes(), 403},
 		{"no key", path, "", "application/xml", file.Bytes(), 401},
 		{"not EPCIS", path, mine, "application/pdf", []byte("%PDF-1.4"), 400},
@@ -114,6 +121,28 @@ func TestInbound(t *testing.T) {
 	}
 	if st := do("GET", "/v1/partners/"+other+"/documents/"+first.ID, theirs, "", nil, nil); st != 404 {
 		t.Errorf("receipt under another GLN: %d", st)
+	}
+	if st := do("GET", "/v1/receipts/"+first.ID, siteKey, "", nil, nil); st != 404 {
+		t.Errorf("a site reads a partner's receipt: %d", st)
+	}
+
+	// EPCIS 2.0 capture: 202 with the job's Location; the job runs until the file is processed.
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/partners/"+gln+"/capture",
+		bytes.NewReader(bytes.ReplaceAll(file.Bytes(), []byte("dscsa-sample-12"), []byte("captured-1"))))
+	req.Header.Set("Authorization", "Bearer "+mine)
+	req.Header.Set("Content-Type", "application/xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	var job CaptureJob
+	if st := do("GET", loc, mine, "", nil, &job); resp.StatusCode != 202 || st != 200 || !job.Running || job.CaptureID == "" {
+		t.Errorf("capture: %d, job at %q: %d %+v", resp.StatusCode, loc, st, job)
+	}
+	if st := do("GET", loc, theirs, "", nil, nil); st != 404 {
+		t.Errorf("another partner reads the capture job: %d", st)
 	}
 
 	// AS2: signed by the partner, encrypted to the hub; the MDN is signed by the hub.
@@ -148,11 +177,16 @@ func TestInbound(t *testing.T) {
 	if m := sendAS2(intruder, "m2@partner"); m.Processed() {
 		t.Errorf("a message signed by another certificate was taken: %+v", m)
 	}
-	var list []InboundReceipt
-	if st := do("GET", path, mine, "", nil, &list); st != 200 || len(list) != 2 || list[0].Transport != "as2" {
+	var list []domain.Receipt
+	if st := do("GET", path, mine, "", nil, &list); st != 200 || len(list) != 3 || list[0].Transport != "as2" || list[1].Transport != "capture" {
 		t.Errorf("list: %d %+v", st, list)
 	}
 	if st := do("GET", path, theirs, "", nil, nil); st != 404 {
 		t.Errorf("another partner lists: %d", st)
 	}
 }
+
+// noStart leaves stored files unprocessed: this test is about receiving them.
+type noStart struct{}
+
+func (noStart) StartIngest(context.Context, string) error { return nil }

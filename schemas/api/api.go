@@ -128,3 +128,22 @@ func ForSite(r *http.Request) (domain.Principal, string, error) {
 	}
 	return p, site, nil
 }
+
+// ForPartner returns the caller and the request's {gln} path value (a trading partner), or an
+// error unless the caller may act for that partner: an admin, or that partner's own key.
+// Another partner's GLN is answered not found (as another site's receipts are), a site key
+// forbidden.
+func ForPartner(r *http.Request) (domain.Principal, string, error) {
+	p, err := Caller(r)
+	if err != nil {
+		return p, "", err
+	}
+	gln := r.PathValue("gln")
+	switch {
+	case p.CanActForPartner(gln):
+		return p, gln, nil
+	case p.Role == domain.RolePartner:
+		return p, gln, domain.Errorf(domain.CodeNotFound, "no partner %s", gln)
+	}
+	return p, gln, domain.Errorf(domain.CodeForbidden, "this needs the partner's key")
+}

@@ -77,7 +77,13 @@ type Principal struct {
 
 // CanActForSite reports whether p may act on site's data.
 func (p Principal) CanActForSite(site string) bool {
-	return p.Role == RoleAdmin || (p.Role == RoleSite && p.SiteID == site)
+	return p.Role == RoleAdmin || (p.Role == RoleSite && site != "" && p.SiteID == site)
+}
+
+// CanActForPartner reports whether p may act on the trading partner's data (its files and
+// receipts): an admin, or that partner's own key.
+func (p Principal) CanActForPartner(gln string) bool {
+	return p.Role == RoleAdmin || (p.Role == RolePartner && gln != "" && p.PartnerID == gln)
 }
 
 // ReceiptStatus is where an uploaded document stands.
@@ -94,8 +100,12 @@ const (
 
 // Receipt is what the hub says about an uploaded document.
 type Receipt struct {
-	ID          string        `json:"receipt_id"`
-	SiteID      string        `json:"site_id"`
+	ID string `json:"receipt_id"`
+	// SiteID is the site that uploaded the document, PartnerGLN the trading partner that
+	// sent it (its receipts and returns): exactly one of them is set.
+	SiteID      string        `json:"site_id,omitempty"`
+	PartnerGLN  string        `json:"partner_gln,omitempty"`
+	Transport   string        `json:"transport,omitempty"` // partners: https, capture or as2
 	Status      ReceiptStatus `json:"status"`
 	Format      string        `json:"format"`
 	Size        int64         `json:"size"`

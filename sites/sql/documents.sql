@@ -10,7 +10,7 @@ RETURNING receipt_id;
 SELECT receipt_id FROM documents WHERE site_id = $1 AND sha256 = $2;
 
 -- name: Receipt
-SELECT receipt_id::text, site_id, status, format, size, sha256, document_id, received_at,
+SELECT receipt_id::text, coalesce(site_id, ''), coalesce(partner_gln, ''), transport, status, format, size, sha256, document_id, received_at,
        processed_at, events, serials, errors, error_mode, attempt, rejected_events
 FROM documents WHERE receipt_id = $1;
 
@@ -63,7 +63,7 @@ INSERT INTO intake_settings (site_id, error_mode) VALUES ($1, $2)
 ON CONFLICT (site_id) DO UPDATE SET error_mode = excluded.error_mode, updated_at = now();
 
 -- name: OpenDocument
-SELECT site_id, format, status, error_mode, attempt, checked_attempt, chunks_done, applied_before, parts, body
+SELECT coalesce(site_id, ''), coalesce(partner_gln, ''), format, status, error_mode, attempt, checked_attempt, chunks_done, applied_before, parts, body
 FROM documents WHERE receipt_id = $1;
 
 -- name: DocumentPart

@@ -110,7 +110,7 @@ WHERE receipt_id = $1 AND attempt = $2;
 SELECT status, events, serials, rejected_events, errors FROM documents WHERE receipt_id = $1;
 
 -- name: ListExceptions
-SELECT d.receipt_id::text, d.site_id, d.status, d.attempt, count(*),
+SELECT d.receipt_id::text, coalesce(d.site_id, ''), coalesce(d.partner_gln, ''), d.status, d.attempt, count(*),
        (array_agg(x.errors ORDER BY x.event_idx NULLS FIRST))[1], d.received_at
 FROM exceptions x JOIN documents d ON d.receipt_id = x.receipt_id
 WHERE x.status = 'open' AND ($1 = '' OR x.site_id = $1)

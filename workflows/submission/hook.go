@@ -63,6 +63,9 @@ func (h *Hook) CreateObligations(ctx context.Context, receiptID string) ([]strin
 	if err != nil {
 		return nil, fmt.Errorf("obligations of %s: %w", receiptID, err)
 	}
+	if doc.PartnerGLN != "" {
+		return nil, nil // a partner's file (a return to us) never makes the hub report on its behalf
+	}
 	if doc.Format != sites.FormatXML12 && doc.Format != sites.FormatXML20 {
 		return nil, nil // TODO(issue 3): JSON-LD documents once ingest decodes them
 	}
