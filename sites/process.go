@@ -385,7 +385,8 @@ func (s *Store) checkPass(ctx context.Context, receiptID string, d Document, bod
 	bad = map[int][]RuleError{}
 	ch := chunker{n: opt.ChunkEPCs}
 	events := 0
-	run := func(chunk []*staged) error {
+	run := func(chunk []*staged, pools map[string]allocInfo) error {
+		c.alloc = pools
 		b, err := c.check(ctx, chunk)
 		if err != nil {
 			return err
@@ -401,7 +402,7 @@ func (s *Store) checkPass(ctx context.Context, receiptID string, d Document, bod
 		opt.Progress(Progress{Phase: "checking", Events: events})
 		return nil
 	}
-	// The document is decoded by a goroutine one chunk ahead of the rules.
+	// The document is decoded by a goroutine a chunk or two ahead of the rules.
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chunks := make(chan []*staged, 1)
@@ -426,10 +427,31 @@ func (s *Store) checkPass(ctx context.Context, receiptID string, d Document, bod
 			derr = send(ch.cur)
 		}
 	}()
+	// A second goroutine reads each chunk's pool records while the rules check the chunk
+	// before it. The loop below reads every chunk it sends, also after a failure.
+	type pooled struct {
+		chunk []*staged
+		pools map[string]allocInfo
+		err   error
+	}
+	ahead := make(chan pooled, 1)
+	go func() {
+		defer close(ahead)
+		for chunk := range chunks {
+			p := pooled{chunk: chunk}
+			if p.err = dctx.Err(); p.err == nil {
+				p.pools, p.err = readPools(dctx, opt.Rules.Allocations, chunk)
+			}
+			ahead <- p
+		}
+	}()
 	var rerr error
-	for chunk := range chunks {
+	for p := range ahead {
 		if rerr == nil {
-			if rerr = run(chunk); rerr != nil {
+			if rerr = p.err; rerr == nil {
+				rerr = run(p.chunk, p.pools)
+			}
+			if rerr != nil {
 				cancel()
 			}
 		}

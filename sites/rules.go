@@ -139,7 +139,7 @@ type checker struct {
 	lots   map[[2]string]string // (gtin, lot) → expiry
 	seen   map[string]bool      // event ids of this document
 	packed map[string][]string  // children of parents unpacked or packed by this document
-	alloc  map[string]allocInfo // gtin NUL serial → pool record
+	alloc  map[string]allocInfo // gtin NUL serial → pool record, of the chunk being checked (readPools)
 }
 
 // siteInfo is what the rules know of the uploading site.
@@ -193,9 +193,7 @@ func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 	var ids []string
 	gtins := map[string]bool{}
 	lotKeys := map[[2]string]bool{}
-	commission := map[string][]string{} // gtin → serials to check against the pools
 	var unpackAll []string
-	clear(c.alloc) // only this chunk's serials are looked at
 	for _, st := range chunk {
 		ids = append(ids, st.id)
 		want(st.parent)
@@ -205,13 +203,10 @@ func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 				gtins[g] = true
 			}
 		}
-		if st.op == opCommission {
+		if st.op == opCommission && st.lot != "" {
 			for _, e := range st.epcs {
-				if g, ser := splitEPC(e); g != "" {
-					commission[g] = append(commission[g], ser)
-					if st.lot != "" {
-						lotKeys[[2]string{g, st.lot}] = true
-					}
+				if g, _ := splitEPC(e); g != "" {
+					lotKeys[[2]string{g, st.lot}] = true
 				}
 			}
 		}
@@ -227,7 +222,6 @@ func (c *checker) prefetch(ctx context.Context, chunk []*staged) error {
 	var g errgroup.Group
 	g.Go(func() error { return c.prefetchItems(ctx, epcs, unpackAll) })
 	g.Go(func() error { return c.prefetchProducts(ctx, gtins) })
-	g.Go(func() error { return c.prefetchAllocations(ctx, commission) })
 	g.Go(func() error {
 		var keys [][2]string
 		for k := range lotKeys {
@@ -336,22 +330,35 @@ func (c *checker) prefetchProducts(ctx context.Context, gtins map[string]bool) e
 	return nil
 }
 
-// prefetchAllocations reads the pool records of the serials the chunk commissions.
-func (c *checker) prefetchAllocations(ctx context.Context, commission map[string][]string) error {
-	if c.rules.Allocations == nil {
-		return nil
+// readPools reads the pool records of the serials chunk commissions, keyed by GTIN NUL serial.
+// They depend on nothing the document does, so they are read ahead of the rules (checkPass).
+func readPools(ctx context.Context, a Allocations, chunk []*staged) (map[string]allocInfo, error) {
+	out := map[string]allocInfo{}
+	if a == nil {
+		return out, nil
+	}
+	commission := map[string][]string{} // gtin → serials
+	for _, st := range chunk {
+		if st.op != opCommission {
+			continue
+		}
+		for _, e := range st.epcs {
+			if g, ser := splitEPC(e); g != "" {
+				commission[g] = append(commission[g], ser)
+			}
+		}
 	}
 	for g, sers := range commission {
-		iss, err := c.rules.Allocations.Allocated(ctx, g, sers)
+		iss, err := a.Allocated(ctx, g, sers)
 		if err != nil {
-			return fmt.Errorf("allocations of %s: %w", g, err)
+			return nil, fmt.Errorf("allocations of %s: %w", g, err)
 		}
 		for _, ser := range sers {
 			is, ok := iss[ser]
-			c.alloc[g+"\x00"+ser] = allocInfo{Issued: is, found: ok}
+			out[g+"\x00"+ser] = allocInfo{Issued: is, found: ok}
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // partner resolves a destination to a trading partner, once per document.
