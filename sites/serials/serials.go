@@ -504,12 +504,26 @@ func (s *Store) Return(ctx context.Context, site, gtin string, serials []string)
 	if err != nil {
 		return Returned{}, fmt.Errorf("return serials: %w", err)
 	}
-	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	var done []string
+	perAlloc := map[int64]int32{}
+	var serial string
+	var allocID int64
+	if _, err := pgx.ForEachRow(rows, []any{&serial, &allocID}, func() error {
+		done = append(done, serial)
+		perAlloc[allocID]++
+		return nil
+	}); err != nil {
 		return Returned{}, fmt.Errorf("return serials: %w", err)
 	}
 	if _, err := tx.Exec(ctx, q.Get("CountReturned"), string(g), len(done)); err != nil {
 		return Returned{}, fmt.Errorf("return serials: %w", err)
+	}
+	ids, counts := make([]int64, 0, len(perAlloc)), make([]int32, 0, len(perAlloc))
+	for id, n := range perAlloc {
+		ids, counts = append(ids, id), append(counts, n)
+	}
+	if _, err := tx.Exec(ctx, q.Get("InsertReturns"), ids, counts); err != nil {
+		return Returned{}, fmt.Errorf("return serials: count per allocation: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Returned{}, fmt.Errorf("return serials: %w", err)

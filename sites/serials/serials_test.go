@@ -279,6 +279,13 @@ func TestReturnAndAllocated(t *testing.T) {
 	if err != nil || ps.Returned != 2 || ps.Issued != 20 {
 		t.Fatalf("pool %+v, %v", ps, err)
 	}
+	// The returns counted per allocation, for line analytics: A's two, on A's line.
+	var site, line string
+	var n, rows int
+	if err := f.pool.QueryRow(ctx, `SELECT min(site_id), min(line_id), sum(count), count(*) FROM serial_returns
+		WHERE allocation_id = $1`, a.ID).Scan(&site, &line, &n, &rows); err != nil || site != "A" || line != "L1" || n != 2 || rows != 1 {
+		t.Errorf("serial_returns of A's allocation: %s %s %d in %d rows, %v", site, line, n, rows, err)
+	}
 }
 
 // BenchmarkAllocate requests 100,000 serials per operation and reports serials/s.

@@ -53,7 +53,15 @@ UPDATE issued_serials i SET returned_at = now()
 FROM serial_allocations a
 WHERE i.gtin = $1 AND i.serial = ANY($2::text[]) AND i.returned_at IS NULL
   AND a.id = i.allocation_id AND a.site_id = $3
-RETURNING i.serial;
+RETURNING i.serial, i.allocation_id;
+
+-- name: InsertReturns
+-- How many serials of each allocation ($1, $2 parallel) a return gave back, for the
+-- serialization KPIs of line analytics.
+INSERT INTO serial_returns (allocation_id, site_id, line_id, gtin, count)
+SELECT a.id, a.site_id, a.line_id, a.gtin, u.n
+FROM unnest($1::bigint[], $2::int[]) AS u (id, n)
+JOIN serial_allocations a ON a.id = u.id;
 
 -- name: CountReturned
 UPDATE serial_pools SET returned = returned + $2, updated_at = now() WHERE gtin = $1;
