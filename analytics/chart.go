@@ -23,8 +23,8 @@ func WriteOEEChart(w io.Writer, resp OEEResponse) error {
 	const (
 		barW, gap, left, top, plotH = 28, 10, 50, 40, 240
 	)
-	width := left + max(len(rows), 1)*(barW+gap) + 20
-	height := top + plotH + 70
+	width := max(left+max(len(rows), 1)*(barW+gap)+20, 560) // room for the two lines of text
+	height := top + plotH + 86
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
 		width, height, width, height)
@@ -47,11 +47,15 @@ func WriteOEEChart(w io.Writer, resp OEEResponse) error {
 		case r.OEE >= 0.6:
 			color = "#f39c12"
 		}
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: OEE %.1f%%, A %.1f%%, P %.1f%%, Q %.1f%%</title></rect>`+"\n",
-			x, top+plotH-h, barW, h, color, html.EscapeString(label(r)), 100*r.OEE, 100*r.Availability, 100*r.Performance, 100*r.Quality)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: OEE %.1f%%, A %.1f%%, P %.1f%%, Q %.1f%%; serials requested %d, returned %d, used %d</title></rect>`+"\n",
+			x, top+plotH-h, barW, h, color, html.EscapeString(label(r)), 100*r.OEE, 100*r.Availability, 100*r.Performance, 100*r.Quality,
+			r.SerialsRequested, r.SerialsReturned, r.SerialsUsed)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" transform="rotate(-60 %d %d)">%s</text>`+"\n",
 			x+barW/2, top+plotH+12, x+barW/2, top+plotH+12, html.EscapeString(label(r)))
 	}
+	k := resp.Serialization
+	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">serials: %d requested, %d returned, %d used, %d commissioned; %d aggregation errors</text>`+"\n",
+		left, height-8, k.SerialsRequested, k.SerialsReturned, k.SerialsUsed, k.Commissioned, k.AggregationErrors)
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/serialhub/serialhub/schemas/domain"
@@ -44,16 +45,22 @@ func (oq *OEEQuery) validateSpan() error {
 
 // OEEFigures are the OEE measures of one slice of time (docs/analytics.md has the formulas).
 type OEEFigures struct {
-	PlannedMin   float64 `json:"planned_min"` // planned production time
-	RunMin       float64 `json:"run_min"`
-	DownMin      float64 `json:"down_min"` // unplanned stops, changeovers and idle time
-	Good         int64   `json:"good"`
-	Rejected     int64   `json:"rejected"`
-	IdealOutput  float64 `json:"ideal_output"` // packs the line would have made at its ideal rate while running
-	Availability float64 `json:"availability"`
-	Performance  float64 `json:"performance"`
-	Quality      float64 `json:"quality"`
-	OEE          float64 `json:"oee"`
+	PlannedMin  float64 `json:"planned_min"` // planned production time
+	RunMin      float64 `json:"run_min"`
+	DownMin     float64 `json:"down_min"` // unplanned stops, changeovers and idle time
+	Good        int64   `json:"good"`
+	Rejected    int64   `json:"rejected"`
+	IdealOutput float64 `json:"ideal_output"` // packs the line would have made at its ideal rate while running
+	// Serials requested from the hub's pools and returned unused (by the hour of the request or
+	// return; PostgreSQL), and used and aggregation errors as the lines reported them.
+	SerialsRequested  int64   `json:"serials_requested"`
+	SerialsReturned   int64   `json:"serials_returned"`
+	SerialsUsed       int64   `json:"serials_used"`
+	AggregationErrors int64   `json:"aggregation_errors"`
+	Availability      float64 `json:"availability"`
+	Performance       float64 `json:"performance"`
+	Quality           float64 `json:"quality"`
+	OEE               float64 `json:"oee"`
 }
 
 func (f *OEEFigures) add(g OEEFigures) {
@@ -63,6 +70,10 @@ func (f *OEEFigures) add(g OEEFigures) {
 	f.Good += g.Good
 	f.Rejected += g.Rejected
 	f.IdealOutput += g.IdealOutput
+	f.SerialsRequested += g.SerialsRequested
+	f.SerialsReturned += g.SerialsReturned
+	f.SerialsUsed += g.SerialsUsed
+	f.AggregationErrors += g.AggregationErrors
 }
 
 // finish computes the ratios from the sums.
@@ -106,8 +117,11 @@ type ReasonCount struct {
 	Share  float64 `json:"share"`
 }
 
-// SerializationKPIs compare what the lines used with what was commissioned.
+// SerializationKPIs compare the serials requested from the hub with what the lines used and
+// what was commissioned.
 type SerializationKPIs struct {
+	SerialsRequested  int64 `json:"serials_requested"`  // requested from the serial pools (exact)
+	SerialsReturned   int64 `json:"serials_returned"`   // given back unused (exact)
 	SerialsUsed       int64 `json:"serials_used"`       // reported by the lines
 	Good              int64 `json:"good"`               // good packs reported by the lines
 	Commissioned      int64 `json:"commissioned"`       // distinct serials commissioned in EPCIS (approximate, ±2%)
@@ -149,6 +163,8 @@ type hourBucket struct {
 	stateSec        map[string]float64
 	good, rejected  int64
 	used, aggErrors int64
+	requested       int64 // serials requested in the hour
+	returned        int64 // serials returned in the hour
 	idealRate       float64
 	hasCounts       bool
 }
@@ -171,7 +187,7 @@ func (s *Store) OEE(ctx context.Context, oq OEEQuery) (OEEResponse, error) {
 	return OEEResponse{Query: oq}, nil
 }
 
-// OEEAllSites computes the line analytics of every site over [from, to) with the same four
+// OEEAllSites computes the line analytics of every site over [from, to) with the same
 // queries one site takes (the figures of 60 lines over 30 days at once), keyed by site.
 func (s *Store) OEEAllSites(ctx context.Context, from, to time.Time) (map[string]OEEResponse, error) {
 	oq := OEEQuery{From: from, To: to}
@@ -237,7 +253,8 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		state, reason string
 	}
 	changes := map[siteLine][]change{}
-	// The four queries run at once; each fills only its own maps while they run.
+	// The four ClickHouse queries (and the PostgreSQL one of serials requested) run at once;
+	// each fills only its own maps while they run.
 	kpis := map[string]*SerializationKPIs{}
 	type reasonCount struct {
 		site string
@@ -356,8 +373,21 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		}
 		return nil
 	})
+	var serialHours []serialHour
+	if s.pg != nil {
+		g.Go(func() error {
+			var err error
+			serialHours, err = s.serialsRequested(gctx, oq)
+			return err
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	for _, x := range serialHours {
+		b := bucket(x.line, x.hour)
+		b.requested += x.requested
+		b.returned += x.returned
 	}
 	downtime := map[string]map[[2]string]float64{}
 	for sl, cs := range changes {
@@ -417,12 +447,46 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		resp(site).fold(lines)
 	}
 	for site, r := range resps {
+		r.Serialization.SerialsRequested, r.Serialization.SerialsReturned = r.Site.SerialsRequested, r.Site.SerialsReturned
 		if k := &r.Serialization; k.Good > 0 {
 			k.UsedPerGood = float64(k.SerialsUsed) / float64(k.Good)
 		}
 		r.Downtime = pareto(downtime[site])
 	}
 	return resps, nil
+}
+
+// serialHour is what a line requested and returned in one hour (unix seconds).
+type serialHour struct {
+	line                      siteLine
+	hour, requested, returned int64
+}
+
+// serialsRequested reads the serials requested and returned per line and hour in oq's window
+// from PostgreSQL, where the serial pools live: a few rows per line and day, by time index.
+func (s *Store) serialsRequested(ctx context.Context, oq OEEQuery) ([]serialHour, error) {
+	rows, err := s.pg.Query(ctx, q.Get("SerialsRequestedReturned"), oq.From, oq.To, oq.Site, oq.Line)
+	if err != nil {
+		return nil, fmt.Errorf("oee: serials requested: %w", err)
+	}
+	var out []serialHour
+	var kind string
+	var x serialHour
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&kind, &x.line.site, &x.line.line, &x.hour, &n}, func() error {
+		x.requested, x.returned = 0, 0
+		if kind == "requested" {
+			x.requested = n
+		} else {
+			x.returned = n
+		}
+		out = append(out, x)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oee: serials requested: %w", err)
+	}
+	return out, nil
 }
 
 // fold sums the hour buckets into lines, days, shifts and the site.
@@ -461,6 +525,7 @@ func (resp *OEEResponse) fold(buckets map[string]map[int64]*hourBucket) {
 				rate = maxRate
 			}
 			f.Good, f.Rejected, f.IdealOutput = b.good, b.rejected, f.RunMin*rate
+			f.SerialsRequested, f.SerialsReturned, f.SerialsUsed, f.AggregationErrors = b.requested, b.returned, b.used, b.aggErrors
 			hour := time.Unix(h, 0).UTC()
 			day, shift := shiftOf(hour)
 			calDay := hour.Format(time.DateOnly)

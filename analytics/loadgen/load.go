@@ -34,7 +34,9 @@ type Stats struct {
 	Serials    int64
 	LineStates int64
 	LineCounts int64
-	CH, PG     time.Duration
+	// SerialRequests is how many requests to the serial pools were written (PostgreSQL).
+	SerialRequests int64
+	CH, PG         time.Duration
 	// PGIndexes is the part of PG spent building indexes and constraints after the COPY.
 	PGIndexes time.Duration
 }
@@ -70,6 +72,10 @@ func Load(ctx context.Context, cfg Config, tg Targets) (Stats, error) {
 		return st, err
 	}
 	if err := loadLineData(ctx, cfg, nil, tg.PG, &st); err != nil {
+		return st, err
+	}
+	var err error
+	if st.SerialRequests, err = loadSerials(ctx, cfg, tg.PG); err != nil {
 		return st, err
 	}
 	st.PG = time.Since(t)

@@ -45,3 +45,17 @@ SELECT site_id, line_id, at, state, reason FROM line_states;
 SELECT site_id, line_id, start_at, end_at, gtin, lot, good, rejected, ideal_rate, serials_used,
        aggregation_errors, reject_reasons::text
 FROM line_counts;
+
+-- name: SerialsRequestedReturned
+-- Serials requested from the pools and returned unused in [$1, $2), per site, line and hour
+-- (unix seconds), for the serialization KPIs of OEE; $3 and $4 restrict to a site and a line
+-- when not empty. Both tables are read by their time index (0013).
+SELECT 'requested', site_id, line_id, floor(extract(epoch FROM created_at) / 3600)::bigint * 3600, sum(count)::bigint
+FROM serial_allocations
+WHERE created_at >= $1 AND created_at < $2 AND ($3 = '' OR site_id = $3) AND ($4 = '' OR line_id = $4)
+GROUP BY 2, 3, 4
+UNION ALL
+SELECT 'returned', site_id, line_id, floor(extract(epoch FROM returned_at) / 3600)::bigint * 3600, sum(count)::bigint
+FROM serial_returns
+WHERE returned_at >= $1 AND returned_at < $2 AND ($3 = '' OR site_id = $3) AND ($4 = '' OR line_id = $4)
+GROUP BY 2, 3, 4;

@@ -141,12 +141,15 @@ func runOEE(ctx context.Context, cfg Config, args []string, out io.Writer) error
 	case "csv":
 		w := csv.NewWriter(out)
 		_ = w.Write([]string{"line", "day", "shift", "planned_min", "run_min", "down_min", "good", "rejected",
-			"availability", "performance", "quality", "oee"})
+			"availability", "performance", "quality", "oee",
+			"serials_requested", "serials_returned", "serials_used", "aggregation_errors"})
 		for _, rows := range [][]analytics.OEERow{r.Lines, r.LineDays, r.Shifts} {
 			for _, x := range rows {
 				_ = w.Write([]string{x.Line, x.Day, x.Shift, ff(x.PlannedMin), ff(x.RunMin), ff(x.DownMin),
 					strconv.FormatInt(x.Good, 10), strconv.FormatInt(x.Rejected, 10),
-					ff(x.Availability), ff(x.Performance), ff(x.Quality), ff(x.OEE)})
+					ff(x.Availability), ff(x.Performance), ff(x.Quality), ff(x.OEE),
+					strconv.FormatInt(x.SerialsRequested, 10), strconv.FormatInt(x.SerialsReturned, 10),
+					strconv.FormatInt(x.SerialsUsed, 10), strconv.FormatInt(x.AggregationErrors, 10)})
 			}
 		}
 		w.Flush()
@@ -168,10 +171,11 @@ func printOEE(out io.Writer, r analytics.OEEResponse) {
 		r.Query.Site, r.Query.From.Format(time.RFC3339), r.Query.To.Format(time.RFC3339),
 		pct(s.OEE), pct(s.Availability), pct(s.Performance), pct(s.Quality))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "LINE\tOEE\tAVAIL\tPERF\tQUAL\tRUN h\tDOWN h\tGOOD\tREJECTED\t")
+	fmt.Fprintln(tw, "LINE\tOEE\tAVAIL\tPERF\tQUAL\tRUN h\tDOWN h\tGOOD\tREJECTED\tREQUESTED\tRETURNED\tUSED\tAGG ERR\t")
 	for _, x := range r.Lines {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%d\t\n", x.Line, pct(x.OEE), pct(x.Availability),
-			pct(x.Performance), pct(x.Quality), x.RunMin/60, x.DownMin/60, x.Good, x.Rejected)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%d\t\n", x.Line, pct(x.OEE), pct(x.Availability),
+			pct(x.Performance), pct(x.Quality), x.RunMin/60, x.DownMin/60, x.Good, x.Rejected,
+			x.SerialsRequested, x.SerialsReturned, x.SerialsUsed, x.AggregationErrors)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "\ndowntime by reason (Pareto):")
@@ -186,8 +190,8 @@ func printOEE(out io.Writer, r analytics.OEEResponse) {
 		fmt.Fprintf(out, "  %-22s %8d  %5s\n", x.Reason, x.Count, pct(x.Share))
 	}
 	k := r.Serialization
-	fmt.Fprintf(out, "\nserialization: %d serials used, %d good packs (%.3f used per good), %d commissioned, %d aggregation errors\n",
-		k.SerialsUsed, k.Good, k.UsedPerGood, k.Commissioned, k.AggregationErrors)
+	fmt.Fprintf(out, "\nserialization: %d serials requested, %d returned, %d used, %d good packs (%.3f used per good), %d commissioned, %d aggregation errors\n",
+		k.SerialsRequested, k.SerialsReturned, k.SerialsUsed, k.Good, k.UsedPerGood, k.Commissioned, k.AggregationErrors)
 }
 
 // runAnalytics runs the analytics admin commands (rebuild), directly against the stores.
