@@ -45,9 +45,11 @@ func TestExchangesOnTheirOwnQueue(t *testing.T) {
 }
 
 // TestRateLimitCountsDeliveries runs 6 submissions through a worker limited to 1 request to
-// the receiver per second, on the real Temporal server: the deliveries are spaced by the
-// limit, while builds, signatures and bookkeeping (18 more activities) are not held back by
-// it — counted too, they would stretch the run past 23 s.
+// the receiver per second, on the real Temporal server: every obligation is delivered and the
+// deliveries are spaced by the limit (a lower bound, which a loaded machine cannot break).
+// That builds, signatures and bookkeeping are not counted is shown by
+// TestExchangesOnTheirOwnQueue (they run on the unlimited queue); the run's total time is
+// logged, not asserted, because a shared CI machine may be slow for reasons of its own.
 func TestRateLimitCountsDeliveries(t *testing.T) {
 	e := newEnv(t, dscsa.TransportHTTPS, sim.Config{})
 	e.worker.Stop()
@@ -69,19 +71,16 @@ func TestRateLimitCountsDeliveries(t *testing.T) {
 	}
 	total := time.Since(start)
 	var first, last time.Time
-	var n int
-	if err := e.gw.Pool().QueryRow(e.ctx, `SELECT min(started_at), max(started_at), count(*) FROM exchanges WHERE step = 'deliver'`).
+	var n int // obligations delivered; a delivery retried after a timeout is one more exchange of the same obligation
+	if err := e.gw.Pool().QueryRow(e.ctx, `SELECT min(started_at), max(started_at), count(DISTINCT obligation_id) FROM exchanges WHERE step = 'deliver'`).
 		Scan(&first, &last, &n); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("6 submissions in %s; deliveries from first to last %s", total.Round(time.Millisecond), last.Sub(first).Round(time.Millisecond))
 	if n != 6 {
-		t.Fatalf("%d deliveries, want 6", n)
+		t.Fatalf("%d obligations delivered, want 6", n)
 	}
 	if span := last.Sub(first); span < 4*time.Second {
 		t.Errorf("6 deliveries within %s: the limit of 1/s was not applied to them", span)
-	}
-	if total > 20*time.Second {
-		t.Errorf("6 submissions took %s: activities other than deliveries seem to count against the limit", total)
 	}
 }
