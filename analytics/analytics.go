@@ -60,7 +60,8 @@ func (s *Store) WriteEvents(ctx context.Context, rows []domain.EPCEvent) error {
 	return s.WriteFacts(ctx, domain.FactsOf(rows))
 }
 
-// WriteFacts appends the rows of f, in batches of at most maxBatchRows, like WriteEvents.
+// WriteFacts appends the rows of f, in batches of at most maxBatchRows, like WriteEvents, and
+// its sensor readings (sensors.go).
 func (s *Store) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
 	for start := 0; start < len(f.Rows); start += maxBatchRows {
 		part := &domain.EPCFacts{Events: f.Events, Rows: f.Rows[start:min(start+maxBatchRows, len(f.Rows))]}
@@ -68,7 +69,7 @@ func (s *Store) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
 			return err
 		}
 	}
-	return nil
+	return s.writeSensors(ctx, f)
 }
 
 // The columns of insertFacts after the two times and before inserted_at, each taken from the

@@ -11,8 +11,8 @@ import (
 	"github.com/serialhub/serialhub/schemas/domain"
 )
 
-// Handler serves the analytics API: recall and trace (admin), OEE (admin or the site's own
-// key), line-data intake (the site's own key or admin).
+// Handler serves the analytics API: recall and trace (admin), OEE and sensor readings (admin
+// or the site's own key), line-data intake (the site's own key or admin).
 type Handler struct {
 	Store *Store
 	Log   *slog.Logger
@@ -26,6 +26,7 @@ func (h *Handler) Routes(mux *http.ServeMux, auth func(http.Handler) http.Handle
 	mux.Handle("GET /v1/oee", auth(http.HandlerFunc(h.oee)))
 	mux.Handle("GET /v1/oee/chart.svg", auth(http.HandlerFunc(h.oeeChart)))
 	mux.Handle("POST /v1/sites/{site}/linedata", auth(http.HandlerFunc(h.lineData)))
+	mux.Handle("GET /v1/sensors", auth(http.HandlerFunc(h.sensors)))
 }
 
 // recallGet: ?gtin=&lot= (repeatable) &expiry_from=&expiry_to= &serial= (repeatable) &epc=.

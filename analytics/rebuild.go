@@ -23,10 +23,12 @@ func pgDomainError(err error, site string) error {
 
 // RebuildStats says what a rebuild wrote.
 type RebuildStats struct {
-	EventRows  int64         `json:"event_rows"`
-	LineStates int64         `json:"line_states"`
-	LineCounts int64         `json:"line_counts"`
-	Took       time.Duration `json:"took"`
+	EventRows  int64 `json:"event_rows"`
+	LineStates int64 `json:"line_states"`
+	LineCounts int64 `json:"line_counts"`
+	// SensorReadings are the EPCIS 2.0 sensor reports re-read from stored documents.
+	SensorReadings int64         `json:"sensor_readings"`
+	Took           time.Duration `json:"took"`
 }
 
 // RebuildOptions tune a rebuild.
@@ -38,13 +40,17 @@ type RebuildOptions struct {
 	EventsPerBatch int64
 	// Progress, if set, is called after each step.
 	Progress func(RebuildStats)
+	// OpenDocument reads stored documents, for the sensor readings only they keep; without
+	// it sensor_readings is left as it is.
+	OpenDocument OpenDocumentFunc
 }
 
 // factTables are the tables a truncating rebuild empties; the views refill the derived ones.
-var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts", "commissioned_hll"}
+var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts", "commissioned_hll", "sensor_readings"}
 
 // Rebuild refills ClickHouse from PostgreSQL: every recorded event flattened per identifier
-// (the rows Publish writes) and every line-data record. It streams in batches of event keys
+// (the rows Publish writes), the sensor readings of stored EPCIS 2.0 documents (with
+// opt.OpenDocument) and every line-data record. It streams in batches of event keys
 // and may be run any number of times: rows written again collapse like any re-sent row.
 func (s *Store) Rebuild(ctx context.Context, opt RebuildOptions) (RebuildStats, error) {
 	var st RebuildStats
@@ -94,6 +100,11 @@ func (s *Store) Rebuild(ctx context.Context, opt RebuildOptions) (RebuildStats, 
 		if opt.Progress != nil {
 			st.Took = time.Since(start)
 			opt.Progress(st)
+		}
+	}
+	if opt.OpenDocument != nil {
+		if err := s.rebuildSensors(ctx, opt.OpenDocument, &st); err != nil {
+			return st, err
 		}
 	}
 	if err := s.rebuildLineData(ctx, &st); err != nil {

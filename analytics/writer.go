@@ -48,10 +48,10 @@ func newWriter(insert func(context.Context, *domain.EPCFacts) error, maxRows int
 // WriteFacts adds the rows of f to the current batch and waits until that batch is written.
 // A set of rows as large as a batch is written at once, without waiting for others.
 func (w *Writer) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
-	if len(f.Rows) == 0 {
+	if f.Len() == 0 {
 		return nil
 	}
-	if len(f.Rows) >= w.maxRows {
+	if f.Len() >= w.maxRows {
 		return w.insert(ctx, f)
 	}
 	w.mu.Lock()
@@ -61,7 +61,7 @@ func (w *Writer) WriteFacts(ctx context.Context, f *domain.EPCFacts) error {
 	}
 	b := w.cur
 	b.facts.Append(f)
-	if len(b.facts.Rows) >= w.maxRows {
+	if b.facts.Len() >= w.maxRows {
 		w.cur = nil // later rows start the next batch
 		close(b.full)
 	}

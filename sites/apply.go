@@ -539,6 +539,10 @@ func (s *Store) writeFacts(ctx context.Context, receiptID string, d Document, ch
 			ReadPoint: st.readPoint, BizLocation: st.bizLoc, ParentEPC: st.parent, LineID: st.lineID,
 			Partner: st.partner, Country: st.country, Source: st.source, Destination: st.dest}
 		ev, role := int32(i), st.role()
+		for _, r := range st.sensors {
+			r.Event = ev
+			facts.Sensors = append(facts.Sensors, r)
+		}
 		for _, epc := range st.epcs {
 			x := domain.EPCFact{Event: ev, EPC: epc, Role: role}
 			if r := f.byEPC[epc]; r != nil && r.isNew {

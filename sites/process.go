@@ -88,7 +88,8 @@ type staged struct {
 	propagate bool
 	partner   string // GLN of the partner shipped to
 	country   string
-	parties   []party // a partner's file: every source and destination (partner_rules.go)
+	parties   []party                // a partner's file: every source and destination (partner_rules.go)
+	sensors   []domain.SensorReading // EPCIS 2.0 sensor reports, for analytics
 }
 
 type epcRole struct{ epc, role string }
@@ -328,7 +329,7 @@ func stage(e *epcis.Event, i int, receiptID string, h *eventhash.Hasher, site si
 		disp: e.Disposition, t: e.EventTime, tz: e.EventTimeZoneOffset, readPoint: e.ReadPoint,
 		bizLoc: e.BizLocation, parent: e.ParentID, lot: e.LotNumber(), expiry: e.ExpiryDate(),
 		lineID: lineOf(e.ReadPoint, site.lines), source: firstOf(e.Sources), dest: firstOf(e.Destinations),
-		op: o, state: state, propagate: prop}
+		op: o, state: state, propagate: prop, sensors: e.SensorReadings()}
 	if site.partner != nil {
 		st.parties = partiesOf(e)
 	}

@@ -59,3 +59,24 @@ SELECT 'returned', site_id, line_id, floor(extract(epoch FROM returned_at) / 360
 FROM serial_returns
 WHERE returned_at >= $1 AND returned_at < $2 AND ($3 = '' OR site_id = $3) AND ($4 = '' OR line_id = $4)
 GROUP BY 2, 3, 4;
+
+-- name: SensorDocuments
+-- Applied EPCIS 2.0 documents whose body names a sensorElementList (the only place sensor data
+-- is kept: epcis_events has none), with their site. A body in parts is searched part by part
+-- and across each boundary (the last and first 32 bytes of neighbouring parts).
+SELECT d.receipt_id::text, coalesce(d.site_id, '')
+FROM documents d
+WHERE d.applied_at IS NOT NULL AND d.format IN ('2.0-xml', '2.0-json')
+  AND (position('sensorElementList'::bytea IN d.body) > 0
+    OR EXISTS (SELECT 1 FROM document_parts p
+               WHERE p.receipt_id = d.receipt_id AND position('sensorElementList'::bytea IN p.data) > 0)
+    OR EXISTS (SELECT 1 FROM document_parts p
+               JOIN document_parts n ON n.receipt_id = p.receipt_id AND n.part = p.part + 1
+               WHERE p.receipt_id = d.receipt_id
+                 AND position('sensorElementList'::bytea IN
+                     substring(p.data FROM greatest(length(p.data) - 31, 1)) || substring(n.data FOR 32)) > 0))
+ORDER BY d.received_at;
+
+-- name: EventIDsOfReceipt
+-- The recorded events of a document by their place in it.
+SELECT idx, event_id FROM epcis_events WHERE receipt_id = $1::uuid;

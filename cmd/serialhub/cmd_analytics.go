@@ -220,7 +220,7 @@ func runAnalytics(ctx context.Context, cfg Config, args []string, out io.Writer)
 	}
 	last := time.Now()
 	st, err := analytics.NewStore(ch).WithPostgres(pg).Rebuild(ctx, analytics.RebuildOptions{
-		Truncate: *truncate, EventsPerBatch: *batch,
+		Truncate: *truncate, EventsPerBatch: *batch, OpenDocument: openStoredDocument(pg),
 		Progress: func(s analytics.RebuildStats) {
 			if time.Since(last) > 5*time.Second {
 				last = time.Now()
@@ -231,7 +231,7 @@ func runAnalytics(ctx context.Context, cfg Config, args []string, out io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "rebuilt ClickHouse from PostgreSQL: %d event rows, %d line states, %d line counts in %s\n",
-		st.EventRows, st.LineStates, st.LineCounts, st.Took.Round(time.Millisecond))
+	fmt.Fprintf(out, "rebuilt ClickHouse from PostgreSQL: %d event rows, %d sensor readings, %d line states, %d line counts in %s\n",
+		st.EventRows, st.SensorReadings, st.LineStates, st.LineCounts, st.Took.Round(time.Millisecond))
 	return nil
 }

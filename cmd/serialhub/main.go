@@ -55,6 +55,8 @@ User commands (talk to the API at SERIALHUB_URL):
   trace ID                      history and genealogy of a pack, case or pallet (EPC URI,
                                 DataMatrix element string, Digital Link, or serial with --gtin)
   oee --site S --from D --to D  line OEE, downtime Pareto, rejects (--line L, --svg FILE)
+  sensors [--site S]            EPCIS 2.0 sensor readings per type: count, min, max, avg
+                                (--type T, --from D --to D, --by-epc, --format json|csv)
   analytics rebuild             refill ClickHouse from PostgreSQL (server command)
   submissions list|show|retry|cancel   reports to partners (show ID --payload FILE: the bytes sent)
   masterdata import FILE.csv... markets, sites, lines, products, partners (also list|show|history)
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTrace(ctx, cfg, rest, stdout)
 	case "oee":
 		return runOEE(ctx, cfg, rest, stdout)
+	case "sensors":
+		return runSensors(ctx, cfg, rest, stdout)
 	case "analytics":
 		return runAnalytics(ctx, cfg, rest, stdout)
 	case "submissions":
