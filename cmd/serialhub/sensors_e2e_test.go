@@ -168,11 +168,9 @@ func TestSensorReadings(t *testing.T) {
 		if err := admin.postJSON(ctx, "/v1/sites", domain.Site{ID: site, Name: filepath.Base(f)}, nil); err != nil {
 			t.Fatal(err)
 		}
-		ct := "application/ld+json"
-		want := map[sensorKey]*sensorAgg{}
+		ct, want := "application/ld+json", map[sensorKey]*sensorAgg(nil)
 		if strings.HasSuffix(f, ".xml") {
-			ct = "application/xml"
-			want = readSensorsXML(t, body)
+			ct, want = "application/xml", readSensorsXML(t, body)
 		} else {
 			want = readSensorsJSON(t, body)
 		}
