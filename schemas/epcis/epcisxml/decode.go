@@ -50,7 +50,13 @@ type Decoder struct {
 	doc     *epcis.Document
 	docRead bool
 	charset string // an encoding the document declared and the decoder cannot read
-	err     error  // sticky: once the document is broken, every call returns this
+	latin1  bool   // the parser reads through a latin1Reader, not br (no fast path)
+
+	// What the identifier fast path (fastEPC) read past the parser: the parser's own
+	// offset and line count do not include it.
+	skipped      int64
+	skippedLines int
+	err          error // sticky: once the document is broken, every call returns this
 
 	state     int
 	index     int // index of the next event
@@ -147,8 +153,12 @@ func (d *Decoder) Next() (*epcis.Event, error) {
 
 func (d *Decoder) line() int {
 	l, _ := d.x.InputPos()
-	return l
+	return l + d.skippedLines
 }
+
+// offset returns how many bytes of the document have been read, by the parser and by the
+// fast path.
+func (d *Decoder) offset() int64 { return d.x.InputOffset() + d.skipped }
 
 // fail builds a DecodeError at the current position.
 func (d *Decoder) fail(field, format string, args ...any) error {
@@ -211,6 +221,7 @@ func (d *Decoder) charsetReader(label string, r io.Reader) (io.Reader, error) {
 	case "us-ascii", "ascii":
 		return r, nil // a subset of UTF-8
 	case "iso-8859-1", "latin1", "latin-1", "iso_8859-1":
+		d.latin1 = true
 		return &latin1Reader{r: bufio.NewReader(r)}, nil
 	}
 	d.charset = label
@@ -369,7 +380,7 @@ func (d *Decoder) wrapErr(err error) error {
 	}
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		return &epcis.DecodeError{Event: d.curEvent, Line: se.Line, Msg: "malformed XML: " + se.Msg}
+		return &epcis.DecodeError{Event: d.curEvent, Line: se.Line + d.skippedLines, Msg: "malformed XML: " + se.Msg}
 	}
 	if d.charset != "" {
 		return d.fail("", "unsupported encoding %q (want UTF-8, ISO-8859-1 or US-ASCII)", d.charset)
@@ -655,7 +666,7 @@ func (d *Decoder) readPrologue() error {
 				doc.Extensions = append(doc.Extensions, el)
 			}
 		}
-		d.setBudget(d.x.InputOffset())
+		d.setBudget(d.offset())
 	}
 }
 
@@ -980,7 +991,7 @@ func (d *Decoder) next() (*epcis.Event, error) {
 		return ev, nil
 	}
 	for {
-		d.setBudget(d.x.InputOffset())
+		d.setBudget(d.offset())
 		t, err := d.tok()
 		if err != nil {
 			return nil, err
@@ -1021,7 +1032,7 @@ func (d *Decoder) next() (*epcis.Event, error) {
 // tail reads what follows the events up to the end of the document.
 func (d *Decoder) tail() error {
 	for d.depth >= d.rootDepth && d.depth > 0 {
-		d.setBudget(d.x.InputOffset())
+		d.setBudget(d.offset())
 		t, err := d.tok()
 		if err != nil {
 			return err

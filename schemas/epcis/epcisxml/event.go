@@ -1,6 +1,7 @@
 package epcisxml
 
 import (
+	"bytes"
 	"encoding/xml"
 	"strconv"
 	"strings"
@@ -351,22 +352,102 @@ func (d *Decoder) timeField(field string) (time.Time, error) {
 	return t, nil
 }
 
+// epcList reads the <epc> elements of an epcList, childEPCs, inputEPCList or outputEPCList.
+//
+// A large document is mostly these lists (1M identifiers in a 137 MB upload), and
+// encoding/xml spends three tokens and their allocations on each identifier. So after an
+// identifier read by the parser, the next ones in the plain form `<epc>urn:…</epc>` are read
+// straight from the buffered bytes (fastEPC). Anything else (attributes, prefixes, entities,
+// comments, an element cut by the end of the buffer, a wrong element) is left to the parser,
+// which reads it and reports errors exactly as before.
 func (d *Decoder) epcList(field string, list []string) ([]string, error) {
-	err := d.children(field, func(se xml.StartElement) error {
-		if !isEPCIS(se.Name) || se.Name.Local != "epc" {
-			return d.fail(field, "unexpected element <%s> (want epc)", se.Name.Local)
+	afterEnd := false // the parser's last token was the end tag of an <epc>: see fastEPC
+	for {
+		if afterEnd {
+			if s, ok := d.fastEPC(); ok {
+				list = append(list, s)
+				continue
+			}
 		}
-		s, err := d.text(field + "/epc")
+		afterEnd = false
+		t, err := d.tok()
 		if err != nil {
-			return err
+			return list, err
 		}
-		if s == "" {
-			return d.fail(field+"/epc", "empty epc")
+		switch t := t.(type) {
+		case xml.StartElement:
+			if !isEPCIS(t.Name) || t.Name.Local != "epc" {
+				return list, d.fail(field, "unexpected element <%s> (want epc)", t.Name.Local)
+			}
+			s, err := d.text(field + "/epc")
+			if err != nil {
+				return list, err
+			}
+			if s == "" {
+				return list, d.fail(field+"/epc", "empty epc")
+			}
+			list = append(list, s)
+			afterEnd = true // text returns after the end tag
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return list, d.fail(field, "unexpected text %q", clip(string(bytes.TrimSpace(t))))
+			}
+		case xml.EndElement:
+			return list, nil
 		}
-		list = append(list, s)
-		return nil
-	})
-	return list, err
+	}
+}
+
+// fastEPC reads one `<epc>ID</epc>`, and the white space before it, from the bytes br
+// already holds, when they are exactly that and ID is printable ASCII other than < & >;
+// otherwise it reads nothing and returns false.
+//
+// Why this is safe:
+//   - It is only called right after the parser returned an end tag: encoding/xml consumes
+//     the '>' and reads nothing ahead, so the next byte of br is the next byte of the
+//     document. (After a start tag the parser may hold a pending empty element, <a/>; after
+//     text, a byte it read ahead.) The parser reads br directly, as an io.ByteReader, unless a
+//     latin1Reader stands between them (then no fast path).
+//   - What the parser would check holds: the unprefixed name resolves to an EPCIS namespace
+//     (checked), the depth is the one of the <epc> read before (checked anyway), the bytes
+//     came through cr and so within the byte limits, and such an ID needs no unescaping,
+//     no character check and no trimming.
+//   - The bytes and lines read here are added to the parser's offset and line (d.offset,
+//     d.line), so budgets and error lines stay right.
+func (d *Decoder) fastEPC() (string, bool) {
+	if d.latin1 || d.depth+1 > d.lim.MaxDepth {
+		return "", false
+	}
+	if ns, err := d.resolve(xml.Name{Local: "epc"}, true); err != nil || !isEPCIS(xml.Name{Space: ns}) {
+		return "", false
+	}
+	const open, close = "<epc>", "</epc>"
+	buf, _ := d.br.Peek(d.br.Buffered()) // what is buffered: never reads, never fails
+	i, lines := 0, 0
+	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n') {
+		if buf[i] == '\n' {
+			lines++
+		}
+		i++
+	}
+	if !bytes.HasPrefix(buf[i:], []byte(open)) {
+		return "", false
+	}
+	i += len(open)
+	start := i
+	for i < len(buf) && buf[i] > ' ' && buf[i] < 0x7f && buf[i] != '<' && buf[i] != '&' && buf[i] != '>' {
+		i++
+	}
+	end := i
+	if end == start || !bytes.HasPrefix(buf[i:], []byte(close)) {
+		return "", false
+	}
+	i += len(close)
+	s := string(buf[start:end])
+	d.br.Discard(i) // cannot fail: i <= Buffered()
+	d.skipped += int64(i)
+	d.skippedLines += lines
+	return s, true
 }
 
 func (d *Decoder) quantityList(field string, list []epcis.Quantity) ([]epcis.Quantity, error) {
