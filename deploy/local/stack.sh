@@ -257,7 +257,13 @@ pg_start() {
 		unix_socket_directories = '$PG_SOCKET_DIR'
 		cluster_name = 'serialhub'
 		max_connections = 200
-		shared_buffers = 256MB
+		# Sized for a development machine with a few GB to spare (docs/intake.md, Speed): a
+		# 1M-serial upload writes several GB of WAL, and with 1 GB of max_wal_size checkpoints
+		# (and the full-page writes after each) fell inside every run.
+		shared_buffers = 1GB
+		max_wal_size = 8GB
+		min_wal_size = 1GB
+		checkpoint_timeout = 15min
 		timezone = 'UTC'
 		log_timezone = 'UTC'
 	EOF
