@@ -110,7 +110,7 @@ var factColumns = []struct {
 // this size. It stays one INSERT, written only when Send succeeds: ClickHouse squashes the
 // blocks of an INSERT into parts of min_insert_block_size_rows (about 1M) rows, so the parts
 // and the materialized views see what one block would have given them.
-const factBlockRows = 8192
+const factBlockRows = 2048
 
 // writeFacts sends one INSERT, in blocks of factBlockRows, column by column: one scratch
 // slice is filled per column and appended whole, so no row is boxed value by value.
