@@ -204,6 +204,7 @@ func list(b *strings.Builder, name string, items []string) {
 	if n == 0 {
 		return
 	}
+	b.Grow(len(name) + n) // once: an event's list can hold thousands of identifiers
 	b.WriteString(name)
 	for _, s := range items {
 		b.WriteString(s)
