@@ -45,8 +45,10 @@ type RebuildOptions struct {
 	OpenDocument OpenDocumentFunc
 }
 
-// factTables are the tables a truncating rebuild empties; the views refill the derived ones.
-var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts", "commissioned_hll", "sensor_readings"}
+// factTables are the tables a truncating rebuild empties; the views refill the derived ones
+// (recall_pack_events is a view on a Null table and holds nothing).
+var factTables = []string{"epc_facts", "epc_history", "aggregations", "shipments", "line_states", "line_counts",
+	"commissioned_hll", "sensor_readings", "recall_packs"}
 
 // Rebuild refills ClickHouse from PostgreSQL: every recorded event flattened per identifier
 // (the rows Publish writes), the sensor readings of stored EPCIS 2.0 documents (with

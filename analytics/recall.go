@@ -66,6 +66,19 @@ func (rq *RecallQuery) Validate() error {
 
 // where is the filter on epc_facts selecting the query's packs.
 func (rq RecallQuery) where() string {
+	w := rq.keyWhere()
+	if rq.ExpiryFrom != "" {
+		w += " AND expiry >= " + lit(rq.ExpiryFrom)
+	}
+	if rq.ExpiryTo != "" {
+		w += " AND expiry <= " + lit(rq.ExpiryTo)
+	}
+	return w
+}
+
+// keyWhere is the part of where on the key columns (gtin, lot, serial), which recall_packs
+// has too.
+func (rq RecallQuery) keyWhere() string {
 	if len(rq.EPCs) > 0 {
 		byGTIN := map[string][]string{}
 		for _, e := range rq.EPCs {
@@ -84,12 +97,6 @@ func (rq RecallQuery) where() string {
 	}
 	if len(rq.Serials) > 0 {
 		w = append(w, "serial IN "+litList(rq.Serials))
-	}
-	if rq.ExpiryFrom != "" {
-		w = append(w, "expiry >= "+lit(rq.ExpiryFrom))
-	}
-	if rq.ExpiryTo != "" {
-		w = append(w, "expiry <= "+lit(rq.ExpiryTo))
 	}
 	return strings.Join(w, " AND ")
 }
@@ -305,19 +312,19 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 		return RecallResponse{}, err
 	}
 	ctx = ch.Context(ctx, ch.WithSettings(bigQuery))
-	// One round trip in the usual case: the packs' own events and, at the same
-	// time, the events of the packs' containers and of their containers (a case and its
-	// pallet). Deeper levels follow, level by level, until none is new.
-	var packs map[string]*pack
+	// One round trip in the usual case: the packs, one row each from recall_packs, and at
+	// the same time the events of the packs' containers and of their containers (a case and
+	// its pallet). Deeper levels follow, level by level, until none is new.
+	var packs []*pack
 	var up2 map[string]timeline
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		packs, err = s.packFacts(gctx, rq)
+		packs, err = s.recallPacks(gctx, rq)
 		return err
 	})
 	g.Go(func() (err error) {
-		l1 := `SELECT parent_epc FROM epc_facts WHERE ` + rq.where() + ` AND event_type = 'AggregationEvent' AND parent_epc != ''`
-		l2 := `SELECT parent_epc FROM epc_history WHERE epc IN (` + l1 + `) AND event_type = 'AggregationEvent' AND parent_epc != ''`
+		l1 := sqlWith(q.Get("PackParents"), "{where}", rq.where())
+		l2 := sqlWith(q.Get("ParentsOf"), "{epcs}", l1)
 		up2, err = s.history(gctx, `epc IN (`+l1+`) OR epc IN (`+l2+`)`)
 		if err != nil {
 			return fmt.Errorf("recall: containers: %w", err)
@@ -327,37 +334,35 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	if err := g.Wait(); err != nil {
 		return RecallResponse{}, err
 	}
-	// anc holds every container's events; a container known but not read yet is nil.
+	// anc holds every container's events, read level by level from what up2 lacks.
 	anc := map[string]timeline{}
 	var next []string
-	need := func(p string) {
+	var need func(p string)
+	need = func(p string) {
 		if _, ok := anc[p]; ok {
 			return
 		}
-		if tl, ok := up2[p]; ok {
-			anc[p] = tl
-			for _, pp := range tl.parents() {
-				if _, ok := up2[pp]; !ok {
-					next = append(next, pp) // a third level
-				}
-			}
+		tl, ok := up2[p]
+		if !ok {
+			anc[p] = nil // not read yet (or no events)
+			next = append(next, p)
 			return
 		}
-		anc[p] = nil
+		anc[p] = tl
+		for _, pp := range tl.parents() {
+			need(pp)
+		}
 	}
-	for _, pk := range packs {
-		for _, f := range pk.own {
-			if f.isAggregation() && f.Action != "DELETE" {
-				need(f.Parent)
+	seen := map[string]bool{} // packing keys done
+	for _, p := range packs {
+		if !seen[p.packingKey] {
+			seen[p.packingKey] = true
+			for _, c := range p.packing.parents() {
+				need(c)
 			}
 		}
 	}
-	for _, tl := range up2 {
-		for _, p := range tl.parents() {
-			need(p)
-		}
-	}
-	for depth := 2; len(next) > 0 && depth < maxDepth; depth++ {
+	for depth := 1; len(next) > 0 && depth < maxDepth; depth++ {
 		got, err := s.historyOf(ctx, next)
 		if err != nil {
 			return RecallResponse{}, fmt.Errorf("recall: containers: %w", err)
@@ -375,20 +380,9 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 			}
 		}
 	}
-	// Packs in answer order (lot, EPC), sorted as pointers; then one item each.
-	order := make([]*pack, 0, len(packs))
-	for _, p := range packs {
-		order = append(order, p)
-	}
-	slices.SortFunc(order, func(a, b *pack) int {
-		if c := strings.Compare(a.lot, b.lot); c != 0 {
-			return c
-		}
-		return strings.Compare(a.epc, b.epc)
-	})
-	items := make([]RecallItem, len(order))
+	items := make([]RecallItem, len(packs))
 	views := map[string]*containerView{}
-	for i, p := range order {
+	for i, p := range packs {
 		items[i] = recallItem(p, anc, views)
 	}
 	resp := RecallResponse{Query: rq, GTIN: rq.GTIN, Count: len(items), Summary: summarize(items), Items: items}
@@ -398,58 +392,223 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	return resp, nil
 }
 
-// pack is one selected pack: what its rows say about it, and its own events.
-type pack struct {
-	epc, gtin, serial, lot, expiry, site string
-	siteFromCommissioning                bool
-	own                                  timeline
+// sqlWith is query with its placeholders replaced (pairs of placeholder and text, in one
+// pass: a text is never searched for placeholders) and no trailing semicolon, so that it can
+// be a subquery.
+func sqlWith(query string, pairs ...string) string {
+	return strings.NewReplacer(pairs...).Replace(strings.TrimSuffix(query, ";"))
 }
 
-// packFacts reads the selected packs' own events. Rows come in no particular order (a
-// pack's events span monthly partitions); an event re-sent and not yet collapsed by a merge
-// is skipped here (a pack has a handful of events), which is cheaper than LIMIT 1 BY on the
-// server.
-func (s *Store) packFacts(ctx context.Context, rq RecallQuery) (map[string]*pack, error) {
-	query := `SELECT epc, gtin, serial, lot, expiry, site_id, event_time, event_id, event_type, action,
-		biz_step, disposition, parent_epc, partner, country
-	FROM epc_facts WHERE ` + rq.where()
-	rows, err := s.conn.Query(ctx, query)
+// pack is one selected pack: what its own events say about it.
+type pack struct {
+	epc, gtin, serial, lot, expiry, site string
+	// latest is its newest own event and ship its newest own shipping event (by time, then
+	// event id), nil if none.
+	latest, ship              *Fact
+	dispensed, decommissioned bool
+	// packing is its own aggregation events, oldest first. Packs with the same packingKey
+	// have the same packing, and so the same containerView.
+	packing    timeline
+	packingKey string
+}
+
+// packOf sums up an identifier's own events (oldest first) as recall_packs does; trace
+// uses it, and no packingKey.
+func packOf(epc string, own timeline) *pack {
+	p := &pack{epc: epc}
+	for i := range own {
+		f := &own[i]
+		// The newest wins; at the same second the one later in the timeline (by event id).
+		if p.latest == nil || !f.Time.Before(p.latest.Time) {
+			p.latest = f
+		}
+		step := BizStepName(f.BizStep)
+		if step == "shipping" && (p.ship == nil || !f.Time.Before(p.ship.Time)) {
+			p.ship = f
+		}
+		p.dispensed = p.dispensed || step == "dispensing" || BizStepName(f.Disposition) == "dispensed"
+		p.decommissioned = p.decommissioned || step == "decommissioning" || step == "destroying"
+		if f.isAggregation() {
+			p.packing = append(p.packing, *f)
+		}
+	}
+	return p
+}
+
+// recallPacks reads the selected packs from recall_packs (query RecallPacks: a row per
+// distinct content with the EPCs that have it), folds the rows of a pack that ClickHouse has
+// not merged yet, and returns the packs ordered by lot and EPC.
+func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]*pack, error) {
+	rows, err := s.conn.Query(ctx, sqlWith(q.Get("RecallPacks"), "{where}", rq.keyWhere()))
 	if err != nil {
 		return nil, fmt.Errorf("recall: packs: %w", err)
 	}
 	defer rows.Close()
-	packs := map[string]*pack{}
+	// A member is a pack in a group; a pack in several groups has several members.
+	type member struct {
+		epc, serial string
+		group       *packRow
+	}
+	var members []member
+	var dispensed, decommissioned uint8
+	var epcs, serials string
 	for rows.Next() {
-		var f Fact
-		var gtin, serial, lot, expiry string
-		if err := rows.Scan(&f.EPC, &gtin, &serial, &lot, &expiry, &f.Site, &f.Time, &f.EventID,
-			&f.Type, &f.Action, &f.BizStep, &f.Disposition, &f.Parent, &f.Partner, &f.Country); err != nil {
+		g := &packRow{}
+		if err := rows.Scan(&g.gtin, &g.lot, &g.expiry, &g.site, &g.last, &g.ship, &dispensed, &decommissioned,
+			&g.packing, &epcs, &serials); err != nil {
 			return nil, fmt.Errorf("recall: packs: scan: %w", err)
 		}
-		p := packs[f.EPC]
-		if p == nil {
-			p = &pack{epc: f.EPC, gtin: gtin, serial: serial, lot: lot, own: make(timeline, 0, 3)}
-			packs[f.EPC] = p
+		g.dispensed, g.decommissioned = dispensed == 1, decommissioned == 1
+		es, ss := strings.Split(epcs, "\n"), strings.Split(serials, "\n")
+		if len(es) != len(ss) {
+			return nil, fmt.Errorf("recall: packs: %d EPCs, %d serials", len(es), len(ss))
 		}
-		if p.own.has(f.EventID) {
-			continue
-		}
-		p.own = append(p.own, f)
-		if expiry != "" {
-			p.expiry = expiry
-		}
-		// The pack's site is where it was commissioned, else the first site seen.
-		if !p.siteFromCommissioning && (p.site == "" || BizStepName(f.BizStep) == "commissioning") {
-			p.site, p.siteFromCommissioning = f.Site, BizStepName(f.BizStep) == "commissioning"
+		for i := range es {
+			members = append(members, member{epc: es[i], serial: ss[i], group: g})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("recall: packs: %w", err)
 	}
-	for _, p := range packs {
-		p.own.sort()
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.epc, b.epc) })
+	packs := make([]*pack, 0, len(members))
+	parsed := map[*packRow]*pack{} // a group parsed once
+	packings := map[string]timeline{}
+	oneLot := true
+	for i := 0; i < len(members); {
+		m := members[i]
+		r := m.group
+		if i++; i < len(members) && members[i].epc == m.epc { // several rows: fold them
+			folded := *r
+			for ; i < len(members) && members[i].epc == m.epc; i++ {
+				folded.fold(members[i].group)
+			}
+			r = &folded
+		}
+		if (rq.ExpiryFrom != "" && r.expiry < rq.ExpiryFrom) || (rq.ExpiryTo != "" && r.expiry > rq.ExpiryTo) {
+			continue
+		}
+		base := parsed[r]
+		if base == nil {
+			var err error
+			if base, err = r.pack(packings); err != nil {
+				return nil, fmt.Errorf("recall: packs: %s: %w", m.epc, err)
+			}
+			parsed[r] = base
+		}
+		p := *base
+		p.epc, p.serial = m.epc, m.serial
+		oneLot = oneLot && (len(packs) == 0 || p.lot == packs[0].lot)
+		packs = append(packs, &p)
+	}
+	if !oneLot {
+		slices.SortFunc(packs, func(a, b *pack) int {
+			if c := strings.Compare(a.lot, b.lot); c != 0 {
+				return c
+			}
+			return strings.Compare(a.epc, b.epc)
+		})
 	}
 	return packs, nil
+}
+
+// packRow is the states of recall_packs of one pack, or of a group of packs with the same
+// (see 0011 for the strings' form).
+type packRow struct {
+	gtin, lot, expiry         string
+	site, last, ship, packing string
+	dispensed, decommissioned bool
+}
+
+// fold adds to r the states of another row of the same pack, as ClickHouse merges them.
+func (r *packRow) fold(o *packRow) {
+	r.expiry = max(r.expiry, o.expiry)
+	r.site = min(r.site, o.site)
+	r.last = max(r.last, o.last)
+	r.ship = max(r.ship, o.ship)
+	r.dispensed = r.dispensed || o.dispensed
+	r.decommissioned = r.decommissioned || o.decommissioned
+	if r.packing != o.packing {
+		lines := slices.Concat(strings.Split(r.packing, "\n"), strings.Split(o.packing, "\n"))
+		slices.Sort(lines)
+		lines = slices.Compact(lines)
+		if lines[0] == "" { // from an empty text
+			lines = lines[1:]
+		}
+		r.packing = strings.Join(lines, "\n")
+	}
+}
+
+// pack parses r, with no EPC and serial; packings holds the packing texts parsed so far.
+func (r *packRow) pack(packings map[string]timeline) (*pack, error) {
+	p := &pack{gtin: r.gtin, lot: r.lot, expiry: r.expiry,
+		dispensed: r.dispensed, decommissioned: r.decommissioned, packingKey: r.packing}
+	if _, rest, ok := strings.Cut(r.site, "\t"); ok {
+		p.site = rest
+	}
+	if r.last != "" {
+		f := &Fact{}
+		var ok bool
+		if ok = f.setKey(r.last); ok {
+			f.Type, f.Action, f.BizStep, f.Disposition, f.Parent, ok = fields5(r.last)
+		}
+		if !ok {
+			return nil, fmt.Errorf("bad last event %q", r.last)
+		}
+		p.latest = f
+	}
+	if r.ship != "" {
+		f := &Fact{BizStep: "shipping"}
+		_, rest, _ := strings.Cut(r.ship, "\t")
+		var ok bool
+		f.Partner, f.Country, ok = strings.Cut(rest, "\t")
+		if !ok || !f.setKey(r.ship) {
+			return nil, fmt.Errorf("bad shipping event %q", r.ship)
+		}
+		p.ship = f
+	}
+	tl, ok := packings[r.packing]
+	if !ok {
+		for line := range strings.SplitSeq(r.packing, "\n") {
+			if line == "" {
+				continue
+			}
+			f := Fact{Type: "AggregationEvent"}
+			_, rest, _ := strings.Cut(line, "\t")
+			var ok bool
+			f.Action, f.Parent, ok = strings.Cut(rest, "\t")
+			if !ok || !f.setKey(line) {
+				return nil, fmt.Errorf("bad packing event %q", line)
+			}
+			tl = append(tl, f)
+		}
+		packings[r.packing] = tl
+	}
+	p.packing = tl
+	return p, nil
+}
+
+// setKey sets f's time and event id from an event key of recall_packs at the start of s
+// ("tttttttttt id" up to a tab: Unix seconds in 10 digits, a space, the event id).
+func (f *Fact) setKey(s string) bool {
+	key, _, _ := strings.Cut(s, "\t")
+	sec, id, ok := strings.Cut(key, " ")
+	t, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil {
+		return false
+	}
+	f.Time, f.EventID = time.Unix(t, 0).UTC(), id
+	return true
+}
+
+// fields5 is the five tab-separated fields after the event key of a last_event text.
+func fields5(s string) (a, b, c, d, e string, ok bool) {
+	_, s, ok = strings.Cut(s, "\t")
+	fs := strings.SplitN(s, "\t", 5)
+	if !ok || len(fs) != 5 {
+		return "", "", "", "", "", false
+	}
+	return fs[0], fs[1], fs[2], fs[3], fs[4], true
 }
 
 // historyOf reads the events of the given identifiers from epc_history.
@@ -473,9 +632,7 @@ func (s *Store) historyOf(ctx context.Context, epcs []string) (map[string]timeli
 // identifier's oldest first.
 func (s *Store) history(ctx context.Context, where string) (map[string]timeline, error) {
 	out := map[string]timeline{}
-	rows, err := s.conn.Query(ctx, `SELECT epc, event_time, event_id, event_type, action, biz_step, disposition,
-		parent_epc, partner, country, site_id, line_id, read_point, biz_location
-	FROM epc_history WHERE `+where)
+	rows, err := s.conn.Query(ctx, sqlWith(q.Get("History"), "{where}", where))
 	if err != nil {
 		return nil, err
 	}
@@ -508,24 +665,8 @@ type containerView struct {
 	now, atShip  []string
 }
 
-// aggregationKey names a pack's own aggregation history (the containers it was put into and
-// taken out of, and when): packs with the same key have the same containerView.
-func aggregationKey(own timeline) string {
-	var b strings.Builder
-	for _, f := range own {
-		if f.isAggregation() {
-			b.WriteString(f.Action)
-			b.WriteByte(' ')
-			b.WriteString(f.Parent)
-			b.WriteByte(' ')
-			b.WriteString(strconv.FormatInt(f.Time.Unix(), 10))
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
-}
-
-// viewOf computes the containerView of a pack from its own events and its containers'.
+// viewOf computes the containerView of a pack from its own aggregation events and its
+// containers' events.
 func viewOf(own timeline, anc map[string]timeline) *containerView {
 	v := &containerView{}
 	seen := map[string]bool{}
@@ -564,37 +705,20 @@ func viewOf(own timeline, anc map[string]timeline) *containerView {
 }
 
 // recallItem puts together one pack's answer from its own events and its containers'.
-// views caches containerViews by aggregationKey (nil: no cache).
+// views caches containerViews by packing key (nil: no cache).
 func recallItem(p *pack, anc map[string]timeline, views map[string]*containerView) RecallItem {
-	it := RecallItem{EPC: p.epc, GTIN: p.gtin, Serial: p.serial, Lot: p.lot, Expiry: p.expiry, Site: p.site}
+	it := RecallItem{EPC: p.epc, GTIN: p.gtin, Serial: p.serial, Lot: p.lot, Expiry: p.expiry, Site: p.site,
+		Dispensed: p.dispensed, Decommissioned: p.decommissioned}
 	// The events that decide the pack's state: its own, and those of a container that
 	// propagate while the pack was inside it. The newest wins; at the same second the pack's
 	// own event beats its container's, and a container's shipment beats the pack's own.
-	var latest, ship *Fact
-	for i := range p.own {
-		f := &p.own[i]
-		if latest == nil || !f.Time.Before(latest.Time) {
-			latest = f
-		}
-		if BizStepName(f.BizStep) == "shipping" && (ship == nil || !f.Time.Before(ship.Time)) {
-			ship = f
-		}
-		switch {
-		case BizStepName(f.BizStep) == "dispensing" || BizStepName(f.Disposition) == "dispensed":
-			it.Dispensed = true
-		case BizStepName(f.BizStep) == "decommissioning" || BizStepName(f.BizStep) == "destroying":
-			it.Decommissioned = true
-		}
-	}
+	latest, ship := p.latest, p.ship
 	var v *containerView
 	if views == nil {
-		v = viewOf(p.own, anc)
-	} else {
-		key := aggregationKey(p.own)
-		if v = views[key]; v == nil {
-			v = viewOf(p.own, anc)
-			views[key] = v
-		}
+		v = viewOf(p.packing, anc)
+	} else if v = views[p.packingKey]; v == nil {
+		v = viewOf(p.packing, anc)
+		views[p.packingKey] = v
 	}
 	latestOwn := true
 	if v.latest != nil && (latest == nil || v.latest.Time.After(latest.Time)) {
@@ -604,7 +728,7 @@ func recallItem(p *pack, anc map[string]timeline, views map[string]*containerVie
 	if v.ship != nil && (ship == nil || !v.ship.Time.Before(ship.Time)) {
 		ship = v.ship
 	} else if ship != nil {
-		atShip = chainAt(p.own, anc, ship.Time)
+		atShip = chainAt(p.packing, anc, ship.Time)
 	}
 	if latest != nil {
 		it.State = stateOf(*latest, latestOwn)

@@ -130,9 +130,7 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 		own, err = s.history(gctx, "epc = "+lit(epc))
 		return err
 	})
-	parentsOf := func(sub string) string {
-		return `SELECT parent_epc FROM epc_history WHERE epc IN (` + sub + `) AND event_type = 'AggregationEvent' AND parent_epc != ''`
-	}
+	parentsOf := func(sub string) string { return sqlWith(q.Get("ParentsOf"), "{epcs}", sub) }
 	l1 := parentsOf("SELECT " + lit(epc))
 	g.Go(func() (err error) {
 		up2, err = s.history(gctx, "epc IN ("+l1+") OR epc IN ("+parentsOf(l1)+")")
@@ -202,7 +200,7 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 		return tr.Up[i].EPC < tr.Up[j].EPC
 	})
 	tr.ContainersNow = chainAt(tr.History, anc, time.Unix(1<<40, 0))
-	tr.State = recallItem(&pack{epc: epc, own: tr.History}, anc, nil).State
+	tr.State = recallItem(packOf(epc, tr.History), anc, nil).State
 	// Down: what it holds now, level by level.
 	for depth := 1; len(kids) > 0 && depth <= maxDepth && tr.DownCount < maxTraceDown; depth++ {
 		var parents []string

@@ -37,6 +37,22 @@ func benchRows(b *testing.B) int64 {
 	return 1_000_000
 }
 
+// benchConfig is the benchmark's shape: DefaultConfig for benchRows, with
+// SERIALHUB_BENCH_LOTS lots instead of 1,000 when set. Fewer lots make each lot as big as
+// a bigger load makes it (10M rows in 100 lots: the 45,454 packs a lot of 100M rows in
+// 1,000 lots) without loading 100M rows.
+func benchConfig(b *testing.B) Config {
+	cfg := DefaultConfig(benchRows(b))
+	if v := os.Getenv("SERIALHUB_BENCH_LOTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("SERIALHUB_BENCH_LOTS=%q: want a positive number", v)
+		}
+		cfg.Lots = n
+	}
+	return cfg
+}
+
 // benchDatabases returns the benchmark's ClickHouse and PostgreSQL databases: fresh ones,
 // dropped at the end; or, with SERIALHUB_BENCH_DB=name, databases of that name that outlive
 // the run, so that a big size is loaded once and measured by later runs (the run that loads
@@ -62,6 +78,9 @@ func benchDatabases(b *testing.B, cfg Config) (conn driver.Conn, pg *pgxpool.Poo
 	}
 	defer admin.Close(ctx)
 	marker := fmt.Sprintf("loaded %d rows, seed %d", cfg.Rows, cfg.Seed)
+	if cfg.Lots != DefaultConfig(cfg.Rows).Lots {
+		marker += fmt.Sprintf(", %d lots", cfg.Lots)
+	}
 	pgDSN := withDatabase(pgtest.AdminDSN(b), name)
 	if pool, err := postgres.Open(ctx, pgDSN); err == nil {
 		var got string
@@ -124,7 +143,7 @@ func withDatabase(dsn, db string) string {
 // random lots), the trace of one pack, and OEE for 60 lines over 30 days.
 func BenchmarkAnalytics(b *testing.B) {
 	ctx := context.Background()
-	cfg := DefaultConfig(benchRows(b))
+	cfg := benchConfig(b)
 	conn, pg, loaded := benchDatabases(b, cfg)
 	store := analytics.NewStore(conn).WithPostgres(pg)
 	if !loaded {
@@ -138,7 +157,7 @@ func BenchmarkAnalytics(b *testing.B) {
 			st.CH.Round(time.Second), float64(st.EventRows)/st.CH.Seconds(), st.PG.Round(time.Second),
 			float64(st.EventRows)/st.PG.Seconds(), st.PGIndexes.Round(time.Second))
 	}
-	b.Logf("load average before measuring: %s", loadAverage())
+	b.Logf("%d lots of %d packs; load average before measuring: %s", cfg.Lots, cfg.PacksPerLot(), loadAverage())
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	const samples = 25

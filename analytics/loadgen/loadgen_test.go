@@ -7,6 +7,7 @@ import (
 
 	"github.com/serialhub/serialhub/analytics"
 	"github.com/serialhub/serialhub/schemas/clickhouse/chtest"
+	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/postgres/pgtest"
 )
 
@@ -165,6 +166,20 @@ func TestRecallEqualsPostgres(t *testing.T) {
 	}
 	if _, err := store2.Rebuild(ctx, analytics.RebuildOptions{}); err != nil { // idempotent
 		t.Fatal(err)
+	}
+	// A truncating rebuild empties what the views filled too: a pack that ClickHouse alone
+	// knows is gone from recall afterwards.
+	stray := domain.EPCEvent{EventTime: cfg.Start, EventID: "stray", EventType: "ObjectEvent", Action: "ADD",
+		BizStep: "commissioning", EPC: "urn:epc:id:sgtin:4012345.000001.STRAY", Role: "epc", GTIN: GTIN(0),
+		Serial: "STRAY", Lot: "STRAYLOT", SiteID: SiteID(0)}
+	if err := store2.WriteEvents(ctx, []domain.EPCEvent{stray}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store2.Rebuild(ctx, analytics.RebuildOptions{Truncate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := store2.Recall(ctx, analytics.RecallQuery{GTIN: GTIN(0), Lots: []string{"STRAYLOT"}}); err != nil || r.Count != 0 {
+		t.Errorf("recall of a pack only ClickHouse had, after a truncating rebuild: %d packs, %v", r.Count, err)
 	}
 	for i := range cfg.Lots {
 		ref := cfg.Ref(i)
