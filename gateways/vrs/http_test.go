@@ -45,7 +45,12 @@ func newFixture(t *testing.T) *fixture {
 		 ('urn:epc:id:sgtin:0312345.067890.S1', '00312345678906', 'S1', 'L1', '2028-05-31', 's1', 'shipped', now()),
 		 ('urn:epc:id:sgtin:0312345.067890.S2', '00312345678906', 'S2', 'L1', '2028-05-31', 's1', 'recalled', now()),
 		 ('urn:epc:id:sgtin:0312345.067890.S3', '00312345678906', 'S3', 'L0', '2025-01-31', 's1', 'shipped', now()),
-		 ('urn:epc:id:sgtin:0312345.067890.S%2F4', '00312345678906', 'S/4 %', 'L/1', '2028-05-31', 's1', 'shipped', now())`,
+		 ('urn:epc:id:sgtin:0312345.067890.S%2F4', '00312345678906', 'S/4 %', 'L/1', '2028-05-31', 's1', 'shipped', now()),
+		 ('urn:epc:id:sgtin:0312345.067890.S5', '00312345678906', 'S5', 'L5', '2028-05-31', 's1', 'shipped', now())`,
+		// A recall decision on lot L5 (workflows/recall records them): S5 answers Recalled
+		// although no recalling event for the pack itself has come in.
+		`INSERT INTO recalls (id, gtin, lots, reason, class, decided_by) VALUES
+		 ('RC-1', '00312345678906', '{L4,L5}', 'test', 'II', 'test')`,
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
@@ -100,6 +105,7 @@ func TestRequesterAgainstResponder(t *testing.T) {
 		{"S3", "L0", "250131", Data{Verified: true, AdditionalInfo: InfoExpired}},
 		{"S9", "L1", "280531", Data{VerificationFailureReason: NoMatchGTINSerial}},
 		{"S/4 %", "L/1", "280531", Data{Verified: true}}, // GS1 AI 21 and 10 allow '/', '%' and more
+		{"S5", "L5", "280531", Data{Verified: true, AdditionalInfo: InfoRecalled}},
 	}
 	for _, tc := range tests {
 		resp, err := q.AskPartner(ctx, f.store, partnerGLN, Request{GTIN: gtin, Serial: tc.serial, Lot: tc.lot, Expiry: tc.exp})

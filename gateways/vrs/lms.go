@@ -3,6 +3,7 @@ package vrs
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ type Pack struct {
 	GTIN, Serial, Lot string
 	Expiry            string // as recorded (YYYY-MM-DD from EPCIS ILMD, or YYMMDD)
 	State             domain.SerialState
+	LotRecalled       bool // the pack's lot is under a recall decision
 }
 
 // Normalize validates r and brings the GTIN to 14 digits and the expiry to YYMMDD. A request
@@ -162,10 +164,10 @@ func Decide(p *Pack, r Request, today time.Time) Data {
 	default:
 		d.Verified = true
 	}
-	switch p.State {
-	case domain.StateRecalled:
+	switch {
+	case p.State == domain.StateRecalled || p.LotRecalled:
 		d.AdditionalInfo = InfoRecalled
-	case domain.StateDecommissioned, domain.StateDestroyed, domain.StateDispensed, domain.StateSampled:
+	case slices.Contains([]domain.SerialState{domain.StateDecommissioned, domain.StateDestroyed, domain.StateDispensed, domain.StateSampled}, p.State):
 		d.AdditionalInfo = InfoDecommissioned
 	default:
 		if ok && expired(packExp, today) {

@@ -14,6 +14,7 @@ func TestDecide(t *testing.T) {
 	pack := func(state domain.SerialState, exp string) *Pack {
 		return &Pack{GTIN: "00312345678906", Serial: "S1", Lot: "L1", Expiry: exp, State: state}
 	}
+	lotRecalled := func(p *Pack) *Pack { p.LotRecalled = true; return p }
 	req := Request{GTIN: "00312345678906", Serial: "S1", Lot: "L1", Expiry: "280531"}
 	tests := []struct {
 		name   string
@@ -34,6 +35,10 @@ func TestDecide(t *testing.T) {
 		{"recalled", pack(domain.StateRecalled, "2028-05-31"), "", "", Data{Verified: true, AdditionalInfo: InfoRecalled}},
 		{"recalled, wrong lot", pack(domain.StateRecalled, "2028-05-31"), "L9", "",
 			Data{VerificationFailureReason: NoMatchGTINSerialLot, AdditionalInfo: InfoRecalled}},
+		{"lot under a recall decision", lotRecalled(pack(domain.StateShipped, "2028-05-31")), "", "",
+			Data{Verified: true, AdditionalInfo: InfoRecalled}},
+		{"lot recalled outranks dispensed", lotRecalled(pack(domain.StateDispensed, "2028-05-31")), "", "",
+			Data{Verified: true, AdditionalInfo: InfoRecalled}},
 		{"decommissioned", pack(domain.StateDecommissioned, "2028-05-31"), "", "", Data{Verified: true, AdditionalInfo: InfoDecommissioned}},
 		{"destroyed", pack(domain.StateDestroyed, "2028-05-31"), "", "", Data{Verified: true, AdditionalInfo: InfoDecommissioned}},
 		{"dispensed", pack(domain.StateDispensed, "2028-05-31"), "", "", Data{Verified: true, AdditionalInfo: InfoDecommissioned}},

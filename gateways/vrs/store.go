@@ -35,7 +35,7 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 func (s *Store) Pack(ctx context.Context, gtin, serial string) (*Pack, error) {
 	var p Pack
 	var state string
-	err := s.pool.QueryRow(ctx, q.Get("Pack"), gtin, serial).Scan(&p.GTIN, &p.Serial, &p.Lot, &p.Expiry, &state)
+	err := s.pool.QueryRow(ctx, q.Get("Pack"), gtin, serial).Scan(&p.GTIN, &p.Serial, &p.Lot, &p.Expiry, &state, &p.LotRecalled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

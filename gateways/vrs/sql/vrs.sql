@@ -1,8 +1,12 @@
 -- name: Pack
-SELECT gtin, serial, lot, expiry, state
-FROM serials
-WHERE gtin = $1 AND serial = $2
-ORDER BY updated_at DESC
+-- The pack's own state, and whether its lot is under a recall decision of the compliance team
+-- (workflows/recall records them): a recalled batch is recalled from the decision on, before
+-- any site or partner reports a recalling event for the pack itself.
+SELECT s.gtin, s.serial, s.lot, s.expiry, s.state,
+    EXISTS (SELECT 1 FROM recalls r WHERE r.gtin = s.gtin AND s.lot = ANY (r.lots))
+FROM serials s
+WHERE s.gtin = $1 AND s.serial = $2
+ORDER BY s.updated_at DESC
 LIMIT 1;
 
 -- name: LogRequest
