@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/serialhub/serialhub/schemas/clickhouse/chtest"
 	"github.com/serialhub/serialhub/schemas/domain"
 	"github.com/serialhub/serialhub/schemas/epcis"
 	"github.com/serialhub/serialhub/schemas/epcis/epcisxml"
@@ -52,7 +55,7 @@ func BenchmarkIntake(b *testing.B) {
 	}
 	defer pool.Close()
 
-	var e2e, raw float64
+	var e2e, raw, pgAlone, chAlone float64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		lot := fmt.Sprintf("BENCH-%d", i)
@@ -88,11 +91,27 @@ func BenchmarkIntake(b *testing.B) {
 		b.Logf("%d serials (%.0f MB): stored in %s, processed in %s → %.0f serials/s; raw COPY %s → %.0f serials/s (%.0f%%)",
 			n, float64(len(doc))/1e6, stored.Round(time.Millisecond), took.Round(time.Millisecond), e2e,
 			rawTook.Round(time.Millisecond), raw, 100*e2e/raw)
+		idsTook, err := rawIdentifiers(ctx, pool, gtin, serials)
+		if err != nil {
+			b.Fatal(err)
+		}
+		chTook, facts, err := clickhouseAlone(ctx, b, cfg.CHDatabase)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pgAlone = float64(n) / (rawTook + idsTook).Seconds()
+		chAlone = float64(n) / chTook.Seconds()
+		b.Logf("alone (nothing else of the benchmark running): PostgreSQL COPY of the serial rows and the %d identifier rows %s → %.0f serials/s (%.0f%% of raw); "+
+			"ClickHouse INSERT … SELECT of the %d fact rows into every table and view %s → %.0f serials/s (%.0f%% of raw)",
+			2*n, (rawTook + idsTook).Round(time.Millisecond), pgAlone, 100*pgAlone/raw,
+			facts, chTook.Round(time.Millisecond), chAlone, 100*chAlone/raw)
 		b.StartTimer()
 	}
 	b.ReportMetric(e2e, "serials/s")
 	b.ReportMetric(raw, "raw-serials/s")
 	b.ReportMetric(100*e2e/raw, "%-of-raw")
+	b.ReportMetric(100*pgAlone/raw, "pg-alone-%-of-raw")
+	b.ReportMetric(100*chAlone/raw, "ch-alone-%-of-raw")
 }
 
 // rawCopy copies the serial rows the intake writes for the document — each pack in its case,
@@ -175,4 +194,72 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// rawIdentifiers copies the identifier rows the intake writes for the document — each pack
+// once for its commissioning and once for its packing — into a table shaped like
+// event_epcs, with its indexes, and returns how long the COPY took. With rawCopy, it is the
+// least PostgreSQL work the document can take.
+func rawIdentifiers(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, serials []string) (time.Duration, error) {
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_raw_epcs; CREATE TABLE bench_raw_epcs (LIKE event_epcs INCLUDING ALL)`); err != nil {
+		return 0, err
+	}
+	uris := make([]string, len(serials))
+	for i, s := range serials {
+		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
+		if err != nil {
+			return 0, err
+		}
+		uris[i] = u
+	}
+	n := len(uris)
+	start := time.Now()
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_raw_epcs"}, []string{"event_pk", "epc", "role"},
+		pgx.CopyFromSlice(2*n, func(i int) ([]any, error) {
+			if i < n { // commissioned in events of 10,000
+				return []any{int64(i / 10_000), uris[i], "epc"}, nil
+			}
+			i -= n // packed in cases
+			return []any{int64(n/10_000 + 1 + i/benchCaseSize), uris[i], "child"}, nil
+		}))
+	return time.Since(start), err
+}
+
+// clickhouseAlone copies the fact rows the intake wrote to database from into a fresh
+// database with every table and view, in two concurrent INSERT … SELECTs (the hub writes
+// with two writers), and returns how long that took and how many rows it copied: the
+// ClickHouse server's own work on the document, without the hub, the client or PostgreSQL.
+func clickhouseAlone(ctx context.Context, b *testing.B, from string) (time.Duration, uint64, error) {
+	conn, cc := chtest.NewDB(b)
+	var cols []string
+	// The same list on both sides: the order does not matter.
+	rows, err := conn.Query(ctx, `SELECT name FROM system.columns WHERE database = ? AND table = 'epc_facts'`, cc.Database)
+	if err != nil {
+		return 0, 0, err
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return 0, 0, err
+		}
+		cols = append(cols, "`"+c+"`")
+	}
+	if err := rows.Close(); err != nil {
+		return 0, 0, err
+	}
+	var facts uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM `"+from+"`.epc_facts").Scan(&facts); err != nil {
+		return 0, 0, err
+	}
+	list := strings.Join(cols, ", ")
+	start := time.Now()
+	var g errgroup.Group
+	for k := range 2 {
+		g.Go(func() error {
+			return conn.Exec(ctx, fmt.Sprintf("INSERT INTO epc_facts (%s) SELECT %s FROM `%s`.epc_facts WHERE cityHash64(epc) %% 2 = %d",
+				list, list, from, k))
+		})
+	}
+	err = g.Wait()
+	return time.Since(start), facts, err
 }
