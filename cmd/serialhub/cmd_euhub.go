@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -172,15 +171,12 @@ func runEUHub(ctx context.Context, cfg Config, args []string, out io.Writer) err
 		return euhubPost(ctx, c, out, path, sc, args[0])
 	case "requests":
 		var list []euhub.RequestSummary
-		if _, err := c.do(ctx, http.MethodGet, "/v1/euhub/requests?gtin="+url.QueryEscape(*gtin)+"&lot="+url.QueryEscape(*lot), "", nil, &list); err != nil {
+		if err := c.get(ctx, "/v1/euhub/requests?gtin="+url.QueryEscape(*gtin)+"&lot="+url.QueryEscape(*lot), &list); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tGTIN\tLOT\tSTATUS\tSUBMISSION\tLAST ERROR")
-		for _, r := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.GTIN, r.Lot, r.Status, r.Submission, r.LastError)
-		}
-		return tw.Flush()
+		return writeTable(out, "KIND\tGTIN\tLOT\tSTATUS\tSUBMISSION\tLAST ERROR", list, func(w io.Writer, r euhub.RequestSummary) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.GTIN, r.Lot, r.Status, r.Submission, r.LastError)
+		})
 	}
 	return errors.New(euhubUsage)
 }
@@ -196,17 +192,14 @@ func euhubPost(ctx context.Context, c *apiClient, out io.Writer, path string, in
 
 func euhubStatus(ctx context.Context, c *apiClient, gtin, lot string) (euhub.ReleaseStatus, error) {
 	var st euhub.ReleaseStatus
-	_, err := c.do(ctx, http.MethodGet, "/v1/euhub/releases/"+url.PathEscape(gtin)+"/"+url.PathEscape(lot), "", nil, &st)
+	err := c.get(ctx, "/v1/euhub/releases/"+url.PathEscape(gtin)+"/"+url.PathEscape(lot), &st)
 	return st, err
 }
 
 func printRelease(out io.Writer, st euhub.ReleaseStatus) {
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHUNK\tPACKS\tSTATUS\tATTEMPTS\tLAST ERROR")
-	for _, ch := range st.Chunks {
-		fmt.Fprintf(tw, "%d/%d\t%d\t%s\t%d\t%s\n", ch.Chunk, ch.Chunks, ch.Packs, ch.Status, ch.Attempts, ch.LastError)
-	}
-	tw.Flush()
+	_ = writeTable(out, "CHUNK\tPACKS\tSTATUS\tATTEMPTS\tLAST ERROR", st.Chunks, func(w io.Writer, ch euhub.ChunkStatus) {
+		fmt.Fprintf(w, "%d/%d\t%d\t%s\t%d\t%s\n", ch.Chunk, ch.Chunks, ch.Packs, ch.Status, ch.Attempts, ch.LastError)
+	})
 	fmt.Fprintf(out, "%s/%s: %d of %d packs acknowledged by the EU Hub, complete: %v\n", st.GTIN, st.Lot, st.Accepted, st.Packs, st.Complete)
 }
 
@@ -322,21 +315,18 @@ func runAlerts(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	switch args[0] {
 	case "list":
 		var list []alerts.Record
-		if _, err := c.do(ctx, http.MethodGet, "/v1/alerts?"+query.Encode(), "", nil, &list); err != nil {
+		if err := c.get(ctx, "/v1/alerts?"+query.Encode(), &list); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCODE\tGTIN\tLOT\tSERIAL\tSTATUS\tCAUSE")
-		for _, r := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Code, r.GTIN, r.Lot, r.Serial, r.Status, r.Cause)
-		}
-		return tw.Flush()
+		return writeTable(out, "ID\tCODE\tGTIN\tLOT\tSERIAL\tSTATUS\tCAUSE", list, func(w io.Writer, r alerts.Record) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Code, r.GTIN, r.Lot, r.Serial, r.Status, r.Cause)
+		})
 	case "show":
 		if id == "" {
 			return errors.New(alertsUsage)
 		}
 		var r alerts.Record
-		if _, err := c.do(ctx, http.MethodGet, "/v1/alerts/"+url.PathEscape(id), "", nil, &r); err != nil {
+		if err := c.get(ctx, "/v1/alerts/"+url.PathEscape(id), &r); err != nil {
 			return err
 		}
 		return printAlert(out, r)
@@ -351,13 +341,11 @@ func runAlerts(ctx context.Context, cfg Config, args []string, out io.Writer) er
 		return printAlert(out, r)
 	case "export":
 		var list []alerts.Record
-		if _, err := c.do(ctx, http.MethodGet, "/v1/alerts?limit=100000&"+query.Encode(), "", nil, &list); err != nil {
+		if err := c.get(ctx, "/v1/alerts?limit=100000&"+query.Encode(), &list); err != nil {
 			return err
 		}
 		if *format == "json" {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(list)
+			return writeJSON(out, list)
 		}
 		return alerts.WriteCSV(out, list)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -149,12 +147,9 @@ func runRecalls(ctx context.Context, cfg Config, args []string, out io.Writer) e
 	format := fs.String("format", "", "show: table or json; notice: csv or epcis")
 	partner := fs.String("partner", "", "partner GLN")
 	outFile := fs.String("out", "-", "notice: write to FILE (- for stdout)")
-	pos, rest := firstArg(args[1:])
-	if err := fs.Parse(rest); err != nil {
+	pos, err := parseArg(fs, args[1:])
+	if err != nil {
 		return err
-	}
-	if pos == "" {
-		pos, _ = firstArg(fs.Args())
 	}
 	switch args[0] {
 	case "start":
@@ -174,7 +169,7 @@ func runRecalls(ctx context.Context, cfg Config, args []string, out io.Writer) e
 		deadline := time.Now().Add(*wait)
 		for {
 			var r recall.Recall
-			if _, err := c.do(ctx, http.MethodGet, "/v1/recalls/"+url.PathEscape(res.ID), "", nil, &r); err != nil {
+			if err := c.get(ctx, "/v1/recalls/"+url.PathEscape(res.ID), &r); err != nil {
 				return err
 			}
 			if r.DispatchedAt != nil || r.Status.Final() || time.Now().After(deadline) {
@@ -194,28 +189,23 @@ func runRecalls(ctx context.Context, cfg Config, args []string, out io.Writer) e
 		var res struct {
 			Recalls []recall.Recall `json:"recalls"`
 		}
-		if _, err := c.do(ctx, http.MethodGet, "/v1/recalls?"+v.Encode(), "", nil, &res); err != nil {
+		if err := c.get(ctx, "/v1/recalls?"+v.Encode(), &res); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tGTIN\tLOTS\tCLASS\tSTATUS\tPACKS\tSHIPPED\tDECIDED")
-		for _, r := range res.Recalls {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s by %s\n", r.ID, r.GTIN, strings.Join(r.Lots, ","), r.Class, r.Status,
+		return writeTable(out, "ID\tGTIN\tLOTS\tCLASS\tSTATUS\tPACKS\tSHIPPED\tDECIDED", res.Recalls, func(w io.Writer, r recall.Recall) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s by %s\n", r.ID, r.GTIN, strings.Join(r.Lots, ","), r.Class, r.Status,
 				r.Packs, r.Shipped, r.CreatedAt.Local().Format(time.DateTime), r.DecidedBy)
-		}
-		return tw.Flush()
+		})
 	case "show":
 		if pos == "" {
 			return errors.New(recallsUsage)
 		}
 		var r recall.Recall
-		if _, err := c.do(ctx, http.MethodGet, "/v1/recalls/"+url.PathEscape(pos), "", nil, &r); err != nil {
+		if err := c.get(ctx, "/v1/recalls/"+url.PathEscape(pos), &r); err != nil {
 			return err
 		}
 		if *format == "json" {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
+			return writeJSON(out, r)
 		}
 		printRecallDecision(out, r)
 		return nil
@@ -259,9 +249,7 @@ func printRecallDecision(out io.Writer, r recall.Recall) {
 		return
 	}
 	fmt.Fprintf(out, "  acknowledged: %d of %d\n\n", r.Acknowledged, len(r.Targets))
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  TARGET\tCOUNTRY/LOT\tPACKS\tSTATUS\tATTEMPTS\tOBLIGATION\tLAST ERROR / REASONS")
-	for _, t := range r.Targets {
+	_ = writeTable(out, "  TARGET\tCOUNTRY/LOT\tPACKS\tSTATUS\tATTEMPTS\tOBLIGATION\tLAST ERROR / REASONS", r.Targets, func(w io.Writer, t recall.Target) {
 		who, where := t.PartnerGLN, t.Country
 		if t.Kind == recall.TargetEUHub {
 			who, where = "EU Hub", "lot "+t.Lot
@@ -270,7 +258,6 @@ func printRecallDecision(out io.Writer, r recall.Recall) {
 		if len(t.Reasons) > 0 {
 			note = strings.Join(t.Reasons, "; ")
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%d\t%s\t%s\n", who, where, t.Packs, t.Status, t.Attempts, t.ObligationID, clipNote(note, 60))
-	}
-	_ = tw.Flush()
+		fmt.Fprintf(w, "  %s\t%s\t%d\t%s\t%d\t%s\t%s\n", who, where, t.Packs, t.Status, t.Attempts, t.ObligationID, clipNote(note, 60))
+	})
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"go.temporal.io/sdk/worker"
@@ -172,30 +171,24 @@ func runSubmissions(ctx context.Context, cfg Config, args []string, out io.Write
 		var res struct {
 			Submissions []gateways.Submission `json:"submissions"`
 		}
-		if _, err := c.do(ctx, http.MethodGet, "/v1/submissions?"+v.Encode(), "", nil, &res); err != nil {
+		if err := c.get(ctx, "/v1/submissions?"+v.Encode(), &res); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tPARTNER\tSTATUS\tATTEMPTS\tUPDATED\tLAST ERROR / REASONS")
-		for _, s := range res.Submissions {
+		return writeTable(out, "ID\tPARTNER\tSTATUS\tATTEMPTS\tUPDATED\tLAST ERROR / REASONS", res.Submissions, func(w io.Writer, s gateways.Submission) {
 			note := s.LastError
 			if len(s.Reasons) > 0 {
 				note = strings.Join(s.Reasons, "; ")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.PartnerGLN, s.Status, s.Attempts,
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.PartnerGLN, s.Status, s.Attempts,
 				s.UpdatedAt.Local().Format(time.DateTime), clipNote(note, 80))
-		}
-		return tw.Flush()
+		})
 	case "show":
 		fs := flag.NewFlagSet("submissions show", flag.ContinueOnError)
 		payload := fs.String("payload", "", "write the exact bytes sent to FILE (- for stdout) instead of the record")
 		stage := fs.String("stage", "signed", "with --payload: signed (as sent) or built (before signing)")
-		id, rest := firstArg(args[1:])
-		if err := fs.Parse(rest); err != nil {
+		id, err := parseArg(fs, args[1:])
+		if err != nil {
 			return err
-		}
-		if id == "" {
-			id, _ = firstArg(fs.Args())
 		}
 		if id == "" {
 			return errors.New(submissionsUsage)
@@ -205,12 +198,10 @@ func runSubmissions(ctx context.Context, cfg Config, args []string, out io.Write
 			return writePayload(ctx, c, path+"/payload?stage="+url.QueryEscape(*stage), *payload, out)
 		}
 		var s gateways.Submission
-		if _, err := c.do(ctx, http.MethodGet, path, "", nil, &s); err != nil {
+		if err := c.get(ctx, path, &s); err != nil {
 			return err
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return writeJSON(out, s)
 	case "retry", "cancel":
 		if len(args) != 2 {
 			return errors.New(submissionsUsage)
