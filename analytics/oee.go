@@ -293,31 +293,54 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		return nil
 	})
 	g.Go(func() error {
-		// Counts per line and hour.
-		rows, err := s.conn.Query(gctx, `SELECT site_id, line_id, toStartOfHour(start_at) AS h, sum(good), sum(rejected),
-				sum(serials_used), sum(aggregation_errors), max(ideal_rate)
+		// Counts per line and hour: the rows of the window, summed per UTC hour here. Summing
+		// them in ClickHouse (GROUP BY site_id, line_id, hour: 43,200 groups of two strings for
+		// 60 lines × 30 days) cost twice as much server time as reading the rows. PREWHERE on
+		// start_at is safe with FINAL: it is part of the key, so every version of a record
+		// passes or none does.
+		rows, err := s.conn.Query(gctx, `SELECT site_id, line_id, start_at, good, rejected,
+				serials_used, aggregation_errors, ideal_rate
 			FROM line_counts FINAL
-			WHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
-			GROUP BY site_id, line_id, h`)
+			PREWHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter)
 		if err != nil {
 			return fmt.Errorf("oee: counts: %w", err)
 		}
 		defer rows.Close()
+		var sl siteLine
+		var hours map[int64]*hourBucket // buckets[sl]
+		var k *SerializationKPIs        // kpis[sl.site]
 		for rows.Next() {
-			var sl siteLine
-			var h time.Time
-			var good, r, u, a uint64
+			var site, line string
+			var at time.Time
+			var good, r, u, a uint32
 			var rate float64
-			if err := rows.Scan(&sl.site, &sl.line, &h, &good, &r, &u, &a, &rate); err != nil {
+			if err := rows.Scan(&site, &line, &at, &good, &r, &u, &a, &rate); err != nil {
 				return fmt.Errorf("oee: counts: %w", err)
 			}
-			b := bucket(sl, h.Unix())
-			b.good, b.rejected, b.used, b.aggErrors, b.idealRate, b.hasCounts = int64(good), int64(r), int64(u), int64(a), rate, true
-			k := kpis[sl.site]
-			if k == nil {
-				k = &SerializationKPIs{}
-				kpis[sl.site] = k
+			if hours == nil || site != sl.site || line != sl.line {
+				sl = siteLine{site, line}
+				if hours = buckets[sl]; hours == nil {
+					hours = map[int64]*hourBucket{}
+					buckets[sl] = hours
+				}
+				if k = kpis[site]; k == nil {
+					k = &SerializationKPIs{}
+					kpis[site] = k
+				}
 			}
+			h := at.Unix()
+			h -= h % 3600
+			b := hours[h]
+			if b == nil {
+				b = &hourBucket{stateSec: map[string]float64{}}
+				hours[h] = b
+			}
+			b.good += int64(good)
+			b.rejected += int64(r)
+			b.used += int64(u)
+			b.aggErrors += int64(a)
+			b.idealRate = max(b.idealRate, rate)
+			b.hasCounts = true
 			k.SerialsUsed += int64(u)
 			k.Good += int64(good)
 			k.AggregationErrors += int64(a)
@@ -331,7 +354,7 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		// Rejects by reason over the window.
 		rows, err := s.conn.Query(gctx, `SELECT site_id, reason, sum(n)
 			FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
-			WHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
+			PREWHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
 			GROUP BY site_id, reason ORDER BY site_id, sum(n) DESC, reason`)
 		if err != nil {
 			return fmt.Errorf("oee: rejects: %w", err)
