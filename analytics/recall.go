@@ -382,8 +382,19 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	}
 	items := make([]RecallItem, len(packs))
 	views := map[string]*containerView{}
+	// One answer per group of packs (about 2,500 for a lot of 45,000 packs), copied to its
+	// packs with their own EPC and serial.
+	answers := map[*pack]*RecallItem{}
 	for i, p := range packs {
+		if a := answers[p.group]; a != nil {
+			items[i] = *a
+			items[i].EPC, items[i].Serial = p.epc, p.serial
+			continue
+		}
 		items[i] = recallItem(p, anc, views)
+		if p.group != nil {
+			answers[p.group] = &items[i]
+		}
 	}
 	resp := RecallResponse{Query: rq, GTIN: rq.GTIN, Count: len(items), Summary: summarize(items), Items: items}
 	if len(rq.Lots) == 1 {
@@ -410,6 +421,9 @@ type pack struct {
 	// have the same packing, and so the same containerView.
 	packing    timeline
 	packingKey string
+	// group is the pack recallPacks copied this one from: packs of the same group differ
+	// only in EPC and serial, and so have the same answer otherwise (nil for trace).
+	group *pack
 }
 
 // packOf sums up an identifier's own events (oldest first) as recall_packs does; trace
@@ -497,7 +511,7 @@ func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]*pack, error
 			parsed[r] = base
 		}
 		p := *base
-		p.epc, p.serial = m.epc, m.serial
+		p.epc, p.serial, p.group = m.epc, m.serial, base
 		oneLot = oneLot && (len(packs) == 0 || p.lot == packs[0].lot)
 		packs = append(packs, &p)
 	}
