@@ -315,7 +315,7 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	// One round trip in the usual case: the packs, one row each from recall_packs, and at
 	// the same time the events of the packs' containers and of their containers (a case and
 	// its pallet). Deeper levels follow, level by level, until none is new.
-	var packs []*pack
+	var packs []packRef
 	var up2 map[string]timeline
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -354,8 +354,8 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 		}
 	}
 	seen := map[string]bool{} // packing keys done
-	for _, p := range packs {
-		if !seen[p.packingKey] {
+	for _, r := range packs {
+		if p := r.group; !seen[p.packingKey] {
 			seen[p.packingKey] = true
 			for _, c := range p.packing.parents() {
 				need(c)
@@ -385,16 +385,16 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	// One answer per group of packs (about 2,500 for a lot of 45,000 packs), copied to its
 	// packs with their own EPC and serial.
 	answers := map[*pack]*RecallItem{}
-	for i, p := range packs {
-		if a := answers[p.group]; a != nil {
+	for i, r := range packs {
+		if a := answers[r.group]; a != nil {
 			items[i] = *a
-			items[i].EPC, items[i].Serial = p.epc, p.serial
+			items[i].EPC, items[i].Serial = r.epc, r.serial
 			continue
 		}
-		items[i] = recallItem(p, anc, views)
-		if p.group != nil {
-			answers[p.group] = &items[i]
-		}
+		p := *r.group
+		p.epc, p.serial = r.epc, r.serial
+		items[i] = recallItem(&p, anc, views)
+		answers[r.group] = &items[i]
 	}
 	resp := RecallResponse{Query: rq, GTIN: rq.GTIN, Count: len(items), Summary: summarize(items), Items: items}
 	if len(rq.Lots) == 1 {
@@ -421,9 +421,13 @@ type pack struct {
 	// have the same packing, and so the same containerView.
 	packing    timeline
 	packingKey string
-	// group is the pack recallPacks copied this one from: packs of the same group differ
-	// only in EPC and serial, and so have the same answer otherwise (nil for trace).
-	group *pack
+}
+
+// packRef is one pack selected by recallPacks: its EPC and serial, and the states it shares
+// with the other packs of its group (a pack without EPC and serial).
+type packRef struct {
+	epc, serial string
+	group       *pack
 }
 
 // packOf sums up an identifier's own events (oldest first) as recall_packs does; trace
@@ -452,7 +456,7 @@ func packOf(epc string, own timeline) *pack {
 // recallPacks reads the selected packs from recall_packs (query RecallPacks: a row per
 // distinct content with the EPCs that have it), folds the rows of a pack that ClickHouse has
 // not merged yet, and returns the packs ordered by lot and EPC.
-func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]*pack, error) {
+func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]packRef, error) {
 	rows, err := s.conn.Query(ctx, sqlWith(q.Get("RecallPacks"), "{where}", rq.keyWhere()))
 	if err != nil {
 		return nil, fmt.Errorf("recall: packs: %w", err)
@@ -485,7 +489,7 @@ func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]*pack, error
 		return nil, fmt.Errorf("recall: packs: %w", err)
 	}
 	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.epc, b.epc) })
-	packs := make([]*pack, 0, len(members))
+	packs := make([]packRef, 0, len(members))
 	parsed := map[*packRow]*pack{} // a group parsed once
 	packings := map[string]timeline{}
 	oneLot := true
@@ -510,14 +514,12 @@ func (s *Store) recallPacks(ctx context.Context, rq RecallQuery) ([]*pack, error
 			}
 			parsed[r] = base
 		}
-		p := *base
-		p.epc, p.serial, p.group = m.epc, m.serial, base
-		oneLot = oneLot && (len(packs) == 0 || p.lot == packs[0].lot)
-		packs = append(packs, &p)
+		oneLot = oneLot && (len(packs) == 0 || base.lot == packs[0].group.lot)
+		packs = append(packs, packRef{epc: m.epc, serial: m.serial, group: base})
 	}
 	if !oneLot {
-		slices.SortFunc(packs, func(a, b *pack) int {
-			if c := strings.Compare(a.lot, b.lot); c != 0 {
+		slices.SortFunc(packs, func(a, b packRef) int {
+			if c := strings.Compare(a.group.lot, b.group.lot); c != 0 {
 				return c
 			}
 			return strings.Compare(a.epc, b.epc)
