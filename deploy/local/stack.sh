@@ -390,6 +390,9 @@ ch_users() {
 		    <profiles>
 		        <default>
 		            <max_memory_usage>4000000000</max_memory_usage>
+		            <!-- A query may use every core. 18.16's default is the number of physical
+		                 cores it detects, which on some virtual machines is 1 of 2. -->
+		            <max_threads>$(nproc)</max_threads>
 		        </default>
 		    </profiles>
 		    <users>
