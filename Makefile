@@ -70,7 +70,8 @@ fuzz: ## run every fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a longer 
 
 .PHONY: bench
 bench: stack ## run the Go benchmarks and load drivers and print figures
-	$(ENVFILE) go test -run='^$$' -bench=. -benchmem ./... | grep -E '^(Benchmark|ok|FAIL|goos|pkg|cpu)'
+	@# -p 1: one package's benchmarks at a time, or two would share the cores and the servers.
+	$(ENVFILE) go test -p 1 -timeout 1h -run='^$$' -bench=. -benchmem ./... | grep -E '^(Benchmark|ok|FAIL|goos|pkg|cpu)'
 
 .PHONY: lint
 lint: ## go vet, gofmt check and staticcheck
