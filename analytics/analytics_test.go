@@ -101,7 +101,7 @@ func TestRecallOwnEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := func(d time.Duration) *time.Time { x := t0.Add(d); return &x }
-	want := []RecallItem{
+	want := []RecallPack{
 		{State: "shipped", ShippedAt: at(time.Hour), Partner: "P1", Country: "DE", CaseAtShipment: "case-1", LastBizStep: "shipping"},
 		{State: "dispensed", Dispensed: true, LastBizStep: ""},
 		{State: "destroyed", Decommissioned: true, LastBizStep: "destroying"},

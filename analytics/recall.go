@@ -111,11 +111,21 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// RecallItem is one pack of a recall answer.
+// RecallItem is one pack of a recall answer: its EPC and serial, and the answer it shares
+// with the other packs of its group (packs with the same own events and containers, mostly
+// those of one case). The group's fields read as the item's own (it.State) and sit beside
+// EPC and serial in JSON. The packs of a group share one *RecallPack: change none through an
+// item. A lot of 45,000 packs has about 2,500 groups; a flat item per pack, ten times the
+// size, cost 20-110 ms per recall in allocation and copying at 100M rows.
 type RecallItem struct {
 	EPC    string `json:"epc"`
-	GTIN   string `json:"gtin"`
 	Serial string `json:"serial"`
+	*RecallPack
+}
+
+// RecallPack is the answer for a pack of a recall, less its EPC and serial.
+type RecallPack struct {
+	GTIN   string `json:"gtin"`
 	Lot    string `json:"lot"`
 	Expiry string `json:"expiry"`
 	Site   string `json:"site"`
@@ -382,19 +392,14 @@ func (s *Store) Recall(ctx context.Context, rq RecallQuery) (RecallResponse, err
 	}
 	items := make([]RecallItem, len(packs))
 	views := map[string]*containerView{}
-	// One answer per group of packs (about 2,500 for a lot of 45,000 packs), copied to its
-	// packs with their own EPC and serial.
-	answers := map[*pack]*RecallItem{}
+	answers := map[*pack]*RecallPack{} // one answer per group
 	for i, r := range packs {
-		if a := answers[r.group]; a != nil {
-			items[i] = *a
-			items[i].EPC, items[i].Serial = r.epc, r.serial
-			continue
+		a := answers[r.group]
+		if a == nil {
+			a = recallPack(r.group, anc, views)
+			answers[r.group] = a
 		}
-		p := *r.group
-		p.epc, p.serial = r.epc, r.serial
-		items[i] = recallItem(&p, anc, views)
-		answers[r.group] = &items[i]
+		items[i] = RecallItem{EPC: r.epc, Serial: r.serial, RecallPack: a}
 	}
 	resp := RecallResponse{Query: rq, GTIN: rq.GTIN, Count: len(items), Summary: summarize(items), Items: items}
 	if len(rq.Lots) == 1 {
@@ -720,10 +725,10 @@ func viewOf(own timeline, anc map[string]timeline) *containerView {
 	return v
 }
 
-// recallItem puts together one pack's answer from its own events and its containers'.
+// recallPack puts together one pack's answer from its own events and its containers'.
 // views caches containerViews by packing key (nil: no cache).
-func recallItem(p *pack, anc map[string]timeline, views map[string]*containerView) RecallItem {
-	it := RecallItem{EPC: p.epc, GTIN: p.gtin, Serial: p.serial, Lot: p.lot, Expiry: p.expiry, Site: p.site,
+func recallPack(p *pack, anc map[string]timeline, views map[string]*containerView) *RecallPack {
+	it := &RecallPack{GTIN: p.gtin, Lot: p.lot, Expiry: p.expiry, Site: p.site,
 		Dispensed: p.dispensed, Decommissioned: p.decommissioned}
 	// The events that decide the pack's state: its own, and those of a container that
 	// propagate while the pack was inside it. The newest wins; at the same second the pack's

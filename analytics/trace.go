@@ -200,7 +200,7 @@ func (s *Store) Trace(ctx context.Context, input, gtin string) (TraceResponse, e
 		return tr.Up[i].EPC < tr.Up[j].EPC
 	})
 	tr.ContainersNow = chainAt(tr.History, anc, time.Unix(1<<40, 0))
-	tr.State = recallItem(packOf(epc, tr.History), anc, nil).State
+	tr.State = recallPack(packOf(epc, tr.History), anc, nil).State
 	// Down: what it holds now, level by level.
 	for depth := 1; len(kids) > 0 && depth <= maxDepth && tr.DownCount < maxTraceDown; depth++ {
 		var parents []string
