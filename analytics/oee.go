@@ -2,8 +2,12 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -160,13 +164,47 @@ func shiftOf(h time.Time) (day, shift string) {
 
 // hourBucket is what one line did in one hour.
 type hourBucket struct {
-	stateSec        map[string]float64
+	states          []stateSeconds // seconds per state, a few states an hour
 	good, rejected  int64
 	used, aggErrors int64
 	requested       int64 // serials requested in the hour
 	returned        int64 // serials returned in the hour
 	idealRate       float64
 	hasCounts       bool
+	// starts holds the start (seconds into the hour) of each count record read, to tell a
+	// record stored twice; startsBuf holds the first few.
+	starts    []uint16
+	startsBuf [4]uint16
+}
+
+// firstRead records a count record starting off seconds into the hour and reports whether it
+// is the first with that start.
+func (b *hourBucket) firstRead(off uint16) bool {
+	if b.starts == nil {
+		b.starts = b.startsBuf[:0]
+	}
+	if slices.Contains(b.starts, off) {
+		return false
+	}
+	b.starts = append(b.starts, off)
+	return true
+}
+
+// stateSeconds is the seconds a line spent in a state.
+type stateSeconds struct {
+	state string
+	sec   float64
+}
+
+// addState adds sec seconds in state st.
+func (b *hourBucket) addState(st string, sec float64) {
+	for i := range b.states {
+		if b.states[i].state == st {
+			b.states[i].sec += sec
+			return
+		}
+	}
+	b.states = append(b.states, stateSeconds{st, sec})
 }
 
 // stateLookback is how far before the window the state a line was in at From is looked for.
@@ -241,7 +279,7 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		}
 		b := m[h]
 		if b == nil {
-			b = &hourBucket{stateSec: map[string]float64{}}
+			b = &hourBucket{}
 			m[h] = b
 		}
 		return b
@@ -253,14 +291,8 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		state, reason string
 	}
 	changes := map[siteLine][]change{}
-	// The four ClickHouse queries (and the PostgreSQL one of serials requested) run at once;
+	// The three ClickHouse queries (and the PostgreSQL one of serials requested) run at once;
 	// each fills only its own maps while they run.
-	kpis := map[string]*SerializationKPIs{}
-	type reasonCount struct {
-		site string
-		rc   ReasonCount
-	}
-	var rejects []reasonCount
 	commissioned := map[string]uint64{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -292,87 +324,13 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		}
 		return nil
 	})
-	g.Go(func() error {
-		// Counts per line and hour: the rows of the window, summed per UTC hour here. Summing
-		// them in ClickHouse (GROUP BY site_id, line_id, hour: 43,200 groups of two strings for
-		// 60 lines × 30 days) cost twice as much server time as reading the rows. PREWHERE on
-		// start_at is safe with FINAL: it is part of the key, so every version of a record
-		// passes or none does.
-		rows, err := s.conn.Query(gctx, `SELECT site_id, line_id, start_at, good, rejected,
-				serials_used, aggregation_errors, ideal_rate
-			FROM line_counts FINAL
-			PREWHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter)
-		if err != nil {
-			return fmt.Errorf("oee: counts: %w", err)
+	var counts *lineCounts
+	g.Go(func() (err error) {
+		counts, err = s.readLineCounts(gctx, oq, filter, false)
+		if errors.Is(err, errResent) {
+			counts, err = s.readLineCounts(gctx, oq, filter, true)
 		}
-		defer rows.Close()
-		var sl siteLine
-		var hours map[int64]*hourBucket // buckets[sl]
-		var k *SerializationKPIs        // kpis[sl.site]
-		for rows.Next() {
-			var site, line string
-			var at time.Time
-			var good, r, u, a uint32
-			var rate float64
-			if err := rows.Scan(&site, &line, &at, &good, &r, &u, &a, &rate); err != nil {
-				return fmt.Errorf("oee: counts: %w", err)
-			}
-			if hours == nil || site != sl.site || line != sl.line {
-				sl = siteLine{site, line}
-				if hours = buckets[sl]; hours == nil {
-					hours = map[int64]*hourBucket{}
-					buckets[sl] = hours
-				}
-				if k = kpis[site]; k == nil {
-					k = &SerializationKPIs{}
-					kpis[site] = k
-				}
-			}
-			h := at.Unix()
-			h -= h % 3600
-			b := hours[h]
-			if b == nil {
-				b = &hourBucket{stateSec: map[string]float64{}}
-				hours[h] = b
-			}
-			b.good += int64(good)
-			b.rejected += int64(r)
-			b.used += int64(u)
-			b.aggErrors += int64(a)
-			b.idealRate = max(b.idealRate, rate)
-			b.hasCounts = true
-			k.SerialsUsed += int64(u)
-			k.Good += int64(good)
-			k.AggregationErrors += int64(a)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("oee: counts: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		// Rejects by reason over the window.
-		rows, err := s.conn.Query(gctx, `SELECT site_id, reason, sum(n)
-			FROM line_counts FINAL ARRAY JOIN reject_reasons AS reason, reject_counts AS n
-			PREWHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter+`
-			GROUP BY site_id, reason ORDER BY site_id, sum(n) DESC, reason`)
-		if err != nil {
-			return fmt.Errorf("oee: rejects: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var x reasonCount
-			var n uint64
-			if err := rows.Scan(&x.site, &x.rc.Reason, &n); err != nil {
-				return fmt.Errorf("oee: rejects: %w", err)
-			}
-			x.rc.Count = int64(n)
-			rejects = append(rejects, x)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("oee: rejects: %w", err)
-		}
-		return nil
+		return err
 	})
 	g.Go(func() error {
 		// Serials commissioned in the window (whole days).
@@ -407,6 +365,9 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for sl, hours := range counts.hours {
+		buckets[sl] = hours
+	}
 	for _, x := range serialHours {
 		b := bucket(x.line, x.hour)
 		b.requested += x.requested
@@ -438,22 +399,16 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 				if next.After(to) {
 					next = to
 				}
-				bucket(sl, h.Unix()).stateSec[c.state] += next.Sub(t).Seconds()
+				bucket(sl, h.Unix()).addState(c.state, next.Sub(t).Seconds())
 				t = next
 			}
 		}
 	}
 
-	rejTotal := map[string]int64{}
-	for _, x := range rejects {
-		rejTotal[x.site] += x.rc.Count
+	for site, reasons := range counts.rejects {
+		resp(site).Rejects = rejectShares(reasons)
 	}
-	for _, x := range rejects {
-		x.rc.Share = float64(x.rc.Count) / float64(rejTotal[x.site])
-		r := resp(x.site)
-		r.Rejects = append(r.Rejects, x.rc)
-	}
-	for site, k := range kpis {
+	for site, k := range counts.kpis {
 		resp(site).Serialization = *k
 	}
 	for site, n := range commissioned {
@@ -477,6 +432,141 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		r.Downtime = pareto(downtime[site])
 	}
 	return resps, nil
+}
+
+// lineCounts is what the line counts of a window add up to.
+type lineCounts struct {
+	hours   map[siteLine]map[int64]*hourBucket // line → hour (unix) → bucket
+	kpis    map[string]*SerializationKPIs      // by site
+	rejects map[string]map[string]int64        // site → reason → rejected packs
+}
+
+// errResent: a record of the window is stored more than once (sent again and not yet merged).
+var errResent = errors.New("a line count record is stored more than once")
+
+// readLineCounts reads the line counts of oq's window (filter: the site and line conditions)
+// and sums them per line and UTC hour, and the rejects per site and reason. Summing in
+// ClickHouse (GROUP BY site_id, line_id, hour: 43,200 groups of two strings for 60 lines × 30
+// days) cost twice the server time of reading the rows.
+//
+// A record sent again replaces the first (the newest inserted_at wins), which FINAL does; but
+// on 18.16 FINAL merges the reject arrays row by row, 110-230 ms for 172,800 records against
+// 45 ms without. So the first read (final false) is without FINAL and returns errResent at the
+// first record it meets twice; the caller then reads again with FINAL. PREWHERE on start_at is
+// safe with FINAL: it is part of the key, so every version of a record passes or none does.
+func (s *Store) readLineCounts(ctx context.Context, oq OEEQuery, filter string, final bool) (*lineCounts, error) {
+	from := "line_counts"
+	if final {
+		from += " FINAL"
+	}
+	// The rejects of a record come as one text, "count:length:reason" for each reason (the
+	// driver scans an array column by reflection, which cost more than the rest of the read).
+	rows, err := s.conn.Query(ctx, `SELECT site_id, line_id, start_at, good, rejected,
+			serials_used, aggregation_errors, ideal_rate,
+			arrayStringConcat(arrayMap((r, n) -> concat(toString(n), ':', toString(length(r)), ':', r),
+				reject_reasons, reject_counts))
+		FROM `+from+`
+		PREWHERE start_at >= `+litTime(oq.From)+` AND start_at < `+litTime(oq.To)+filter)
+	if err != nil {
+		return nil, fmt.Errorf("oee: counts: %w", err)
+	}
+	defer rows.Close()
+	out := &lineCounts{hours: map[siteLine]map[int64]*hourBucket{}, kpis: map[string]*SerializationKPIs{},
+		rejects: map[string]map[string]int64{}}
+	var sl siteLine
+	var hours map[int64]*hourBucket // out.hours[sl]
+	var k *SerializationKPIs        // out.kpis[sl.site]
+	var rej map[string]int64        // out.rejects[sl.site]
+	var site, line string
+	var at time.Time
+	var good, r, u, a uint32
+	var rate float64
+	var rejects string
+	for rows.Next() {
+		if err := rows.Scan(&site, &line, &at, &good, &r, &u, &a, &rate, &rejects); err != nil {
+			return nil, fmt.Errorf("oee: counts: %w", err)
+		}
+		if hours == nil || site != sl.site || line != sl.line {
+			sl = siteLine{site, line}
+			if hours = out.hours[sl]; hours == nil {
+				hours = map[int64]*hourBucket{}
+				out.hours[sl] = hours
+			}
+			if k = out.kpis[site]; k == nil {
+				k = &SerializationKPIs{}
+				out.kpis[site] = k
+			}
+			if rej = out.rejects[site]; rej == nil {
+				rej = map[string]int64{}
+				out.rejects[site] = rej
+			}
+		}
+		t := at.Unix()
+		h := t - t%3600
+		b := hours[h]
+		if b == nil {
+			b = &hourBucket{}
+			hours[h] = b
+		}
+		if !final && !b.firstRead(uint16(t-h)) {
+			return nil, errResent
+		}
+		b.good += int64(good)
+		b.rejected += int64(r)
+		b.used += int64(u)
+		b.aggErrors += int64(a)
+		b.idealRate = max(b.idealRate, rate)
+		b.hasCounts = true
+		k.SerialsUsed += int64(u)
+		k.Good += int64(good)
+		k.AggregationErrors += int64(a)
+		if err := eachReject(rejects, func(reason string, n int64) { rej[reason] += n }); err != nil {
+			return nil, fmt.Errorf("oee: counts: %s %s at %s: %w", site, line, at.UTC().Format(time.RFC3339), err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("oee: counts: %w", err)
+	}
+	return out, nil
+}
+
+// eachReject calls f with each reason and count of a text "count:length:reason..." (the
+// length in bytes, so that a reason may hold any character).
+func eachReject(s string, f func(reason string, n int64)) error {
+	for s != "" {
+		count, rest, ok1 := strings.Cut(s, ":")
+		length, rest, ok2 := strings.Cut(rest, ":")
+		n, err1 := strconv.ParseInt(count, 10, 64)
+		l, err2 := strconv.Atoi(length)
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || l < 0 || l > len(rest) {
+			return fmt.Errorf("bad rejects text at %q", s[:min(len(s), 40)])
+		}
+		f(rest[:l], n)
+		s = rest[l:]
+	}
+	return nil
+}
+
+// rejectShares is the rejects by reason, most first (then by reason), with their shares.
+func rejectShares(reasons map[string]int64) []ReasonCount {
+	var out []ReasonCount
+	total := int64(0)
+	for reason, n := range reasons {
+		out = append(out, ReasonCount{Reason: reason, Count: n})
+		total += n
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	for i := range out {
+		if total > 0 {
+			out[i].Share = float64(out[i].Count) / float64(total)
+		}
+	}
+	return out
 }
 
 // serialHour is what a line requested and returned in one hour (unix seconds).
@@ -518,12 +608,7 @@ func (resp *OEEResponse) fold(buckets map[string]map[int64]*hourBucket) {
 	siteDays := map[string]*OEEFigures{}
 	lineDays := map[[2]string]*OEEFigures{}
 	shifts := map[[3]string]*OEEFigures{}
-	get := func(m map[string]*OEEFigures, k string) *OEEFigures {
-		if m[k] == nil {
-			m[k] = &OEEFigures{}
-		}
-		return m[k]
-	}
+	days := map[int64][3]string{} // hour → its calendar day, its shift's day, its shift
 	for line, hours := range buckets {
 		// A line's ideal rate in an hour without counts is its highest known rate.
 		maxRate := 0.0
@@ -532,7 +617,8 @@ func (resp *OEEResponse) fold(buckets map[string]map[int64]*hourBucket) {
 		}
 		for h, b := range hours {
 			var f OEEFigures
-			for st, sec := range b.stateSec {
+			for _, ss := range b.states {
+				st, sec := ss.state, ss.sec
 				if st == StatePlanned {
 					continue
 				}
@@ -549,20 +635,19 @@ func (resp *OEEResponse) fold(buckets map[string]map[int64]*hourBucket) {
 			}
 			f.Good, f.Rejected, f.IdealOutput = b.good, b.rejected, f.RunMin*rate
 			f.SerialsRequested, f.SerialsReturned, f.SerialsUsed, f.AggregationErrors = b.requested, b.returned, b.used, b.aggErrors
-			hour := time.Unix(h, 0).UTC()
-			day, shift := shiftOf(hour)
-			calDay := hour.Format(time.DateOnly)
+			d, ok := days[h] // the same hours for every line: worked out once
+			if !ok {
+				hour := time.Unix(h, 0).UTC()
+				day, shift := shiftOf(hour)
+				d = [3]string{hour.Format(time.DateOnly), day, shift}
+				days[h] = d
+			}
+			calDay, day, shift := d[0], d[1], d[2]
 			resp.Site.add(f)
-			get(lines, line).add(f)
-			get(siteDays, calDay).add(f)
-			if lineDays[[2]string{line, calDay}] == nil {
-				lineDays[[2]string{line, calDay}] = &OEEFigures{}
-			}
-			lineDays[[2]string{line, calDay}].add(f)
-			if shifts[[3]string{line, day, shift}] == nil {
-				shifts[[3]string{line, day, shift}] = &OEEFigures{}
-			}
-			shifts[[3]string{line, day, shift}].add(f)
+			figuresOf(lines, line).add(f)
+			figuresOf(siteDays, calDay).add(f)
+			figuresOf(lineDays, [2]string{line, calDay}).add(f)
+			figuresOf(shifts, [3]string{line, day, shift}).add(f)
 		}
 	}
 	resp.Site.finish()
@@ -597,6 +682,16 @@ func (resp *OEEResponse) fold(buckets map[string]map[int64]*hourBucket) {
 	for _, rs := range [][]OEERow{resp.Lines, resp.SiteDays, resp.LineDays, resp.Shifts} {
 		sort.Slice(rs, less(rs))
 	}
+}
+
+// figuresOf is m[k], added if missing.
+func figuresOf[K comparable](m map[K]*OEEFigures, k K) *OEEFigures {
+	f := m[k]
+	if f == nil {
+		f = &OEEFigures{}
+		m[k] = f
+	}
+	return f
 }
 
 var shiftOrder = map[string]int{"early": 0, "late": 1, "night": 2}

@@ -2,7 +2,10 @@ package analytics
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,5 +66,70 @@ func TestOEEFormulas(t *testing.T) {
 	}
 	if len(r.Shifts) != 1 || r.Shifts[0].Shift != "early" || r.Serialization.SerialsUsed != 100 {
 		t.Errorf("shifts %+v, serialization %+v", r.Shifts, r.Serialization)
+	}
+}
+
+// TestOEEResentCount: a count record sent again with other figures replaces the first. Before
+// the copies are merged, the cheap read (no FINAL) meets the record twice and OEE reads again
+// with FINAL; with one copy it answers from the cheap read.
+func TestOEEResentCount(t *testing.T) {
+	conn, _ := chtest.NewDB(t)
+	s := NewStore(conn)
+	ctx := context.Background()
+	d := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	ld := LineData{Line: "L1", States: []LineState{{At: d, State: StateRunning}},
+		Counts: []LineCount{{Start: d, End: d.Add(time.Hour), Good: 90, Rejected: 10, IdealRate: 2,
+			RejectReasons: map[string]int{"vision": 6, "weight": 4}}}}
+	if err := s.WriteLineData(ctx, "s1", []LineData{ld}); err != nil {
+		t.Fatal(err)
+	}
+	q := OEEQuery{Site: "s1", From: d, To: d.Add(time.Hour)}
+	check := func(stage string, good int64, quality float64, rejects []ReasonCount, resent bool) {
+		t.Helper()
+		if _, err := s.readLineCounts(ctx, q, "", false); errors.Is(err, errResent) != resent {
+			t.Fatalf("%s: cheap read: %v, want resent %v", stage, err, resent)
+		}
+		r, err := s.OEE(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Serialization.Good != good || math.Abs(r.Site.Quality-quality) > 1e-9 || !slices.Equal(r.Rejects, rejects) {
+			t.Errorf("%s: good %d, quality %v, rejects %+v; want %d, %v, %+v", stage, r.Serialization.Good,
+				r.Site.Quality, r.Rejects, good, quality, rejects)
+		}
+	}
+	check("sent once", 90, 0.9, []ReasonCount{{"vision", 6, 0.6}, {"weight", 4, 0.4}}, false)
+	// The corrected record, inserted a minute later (inserted_at is the version).
+	if err := conn.Exec(ctx, `INSERT INTO line_counts (day, site_id, line_id, start_at, end_at, gtin, lot, good,
+		rejected, ideal_rate, serials_used, aggregation_errors, reject_reasons, reject_counts, inserted_at)
+		SELECT toDate('2026-03-02'), 's1', 'L1', toDateTime('2026-03-02 06:00:00', 'UTC'),
+		toDateTime('2026-03-02 07:00:00', 'UTC'), '', '', 97, 3, 2, 0, 0, ['weight'], [3], now() + 60`); err != nil {
+		t.Fatal(err)
+	}
+	check("sent again", 97, 0.97, []ReasonCount{{"weight", 3, 1}}, true)
+}
+
+// TestEachReject: the rejects text of a count record, whatever characters its reasons hold.
+func TestEachReject(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]int64
+		wantErr bool
+	}{
+		{"", map[string]int64{}, false},
+		{"6:6:vision4:6:weight", map[string]int64{"vision": 6, "weight": 4}, false},
+		{"2:7:a:3:b\nc1:1:x", map[string]int64{"a:3:b\nc": 2, "x": 1}, false},
+		{"0:4:jam!", map[string]int64{"jam!": 0}, false},
+		{"6:9:vision", nil, true}, // longer than the text
+		{"6:-1:", nil, true},
+		{"x:1:a", nil, true},
+		{"6:6", nil, true},
+	}
+	for _, tt := range tests {
+		got := map[string]int64{}
+		err := eachReject(tt.in, func(r string, n int64) { got[r] += n })
+		if (err != nil) != tt.wantErr || (!tt.wantErr && !maps.Equal(got, tt.want)) {
+			t.Errorf("eachReject(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
 	}
 }

@@ -214,7 +214,7 @@ func BenchmarkAnalytics(b *testing.B) {
 		to := cfg.Start.Add(time.Duration(cfg.Days) * 24 * time.Hour)
 		for range b.N {
 			d := measure(b, make([]int, 5), func(int) int {
-				// One call: the 3 sites × 20 lines in the same four queries.
+				// One call: the 3 sites × 20 lines in the queries of one site.
 				sites, err := store.OEEAllSites(ctx, cfg.Start, to)
 				if err != nil {
 					b.Fatal(err)
