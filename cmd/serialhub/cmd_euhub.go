@@ -65,18 +65,8 @@ func startEUHub(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, log
 	sw := submission.NewWorker(d.tc, sq, &submission.Activities{Store: gw, Gateways: gateways.Registry{euhub.Name: eg}, Log: log},
 		submission.Limits{Concurrent: 8, PerSecond: 100})
 	aw := alerts.NewWorker(d.tc, iq, &alerts.Activities{Store: alerts.NewStore(d.pg)})
-	for _, w := range []interface {
-		Start() error
-		Stop()
-	}{sw, aw} {
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start EU Hub workers: %w", err)
-		}
-		g.Go(func() error {
-			<-ctx.Done()
-			w.Stop()
-			return nil
-		})
+	if err := runWorkers(ctx, g, "EU Hub", sw, aw); err != nil {
+		return err
 	}
 	log.Info("EU Hub workers started", "task_queue", sq, "alerts_queue", iq)
 	return nil

@@ -87,33 +87,12 @@ func startRecalls(ctx context.Context, g *errgroup.Group, cfg Config, d *deps, l
 	acts := &recall.Activities{Store: store, Analytics: analytics.NewStore(d.ch), Obligations: gw,
 		Submissions: submission.Starter{Client: d.tc, Queue: nq}, EUHub: euhubRecalls{euhubService(cfg, d, log)}, Log: log}
 	rw := recall.NewWorker(d.tc, rq, acts)
-	for _, w := range []interface {
-		Start() error
-		Stop()
-	}{nw, rw} {
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start recall workers: %w", err)
-		}
-		g.Go(func() error {
-			<-ctx.Done()
-			w.Stop()
-			return nil
-		})
+	if err := runWorkers(ctx, g, "recall", nw, rw); err != nil {
+		return err
 	}
 	svc := recallService(cfg, d, log)
-	g.Go(func() error {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			if err := svc.Sweep(ctx, time.Minute); err != nil && ctx.Err() == nil {
-				log.Warn("sweep of recorded recalls failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
+	every(ctx, g, time.Minute, log, "sweep of recorded recalls failed", func(ctx context.Context) error {
+		return svc.Sweep(ctx, time.Minute)
 	})
 	log.Info("recall workers started", "task_queue", rq, "notices_queue", nq)
 	return nil

@@ -111,28 +111,12 @@ func startSubmissions(ctx context.Context, g *errgroup.Group, cfg Config, d *dep
 		queue = starter.Queue
 	}
 	w := submission.NewWorker(d.tc, queue, acts, submission.Limits{})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start %s worker: %w", dscsa.Name, err)
+	if err := runWorkers(ctx, g, dscsa.Name, w); err != nil {
+		return err
 	}
 	log.Info("gateway worker started", "task_queue", queue)
-	g.Go(func() error {
-		<-ctx.Done()
-		w.Stop()
-		return nil
-	})
-	g.Go(func() error {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			if err := submission.Sweep(ctx, gw, starter, time.Minute, log); err != nil && ctx.Err() == nil {
-				log.Warn("sweep of pending obligations failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
+	every(ctx, g, time.Minute, log, "sweep of pending obligations failed", func(ctx context.Context) error {
+		return submission.Sweep(ctx, gw, starter, time.Minute, log)
 	})
 	return nil
 }

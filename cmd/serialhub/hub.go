@@ -129,16 +129,13 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 		if err := startRecalls(ctx, g, cfg, d, log); err != nil {
 			return err
 		}
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
+		if err := runWorkers(ctx, g, "ingest", w); err != nil {
+			return err
 		}
 		log.Info("worker started", "task_queue", cfg.TaskQueue)
-		g.Go(func() error {
-			<-ctx.Done()
-			w.Stop()
-			return nil
+		every(ctx, g, 30*time.Second, log, "sweep of pending documents failed", func(ctx context.Context) error {
+			return ingest.Sweep(ctx, store, starter, 30*time.Second, log)
 		})
-		g.Go(func() error { return sweepLoop(ctx, store, starter, log) })
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -147,20 +144,44 @@ func runHub(ctx context.Context, cfg Config, log *slog.Logger, serve, work bool)
 	return err
 }
 
-// sweepLoop restarts the ingest of documents whose workflow never started.
-func sweepLoop(ctx context.Context, store *sites.Store, starter ingest.Starter, log *slog.Logger) error {
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
-	for {
-		if err := ingest.Sweep(ctx, store, starter, 30*time.Second, log); err != nil && ctx.Err() == nil {
-			log.Warn("sweep of pending documents failed", "err", err)
+// startStopper is a Temporal worker as runWorkers uses it.
+type startStopper interface {
+	Start() error
+	Stop()
+}
+
+// runWorkers starts each worker and stops it when ctx is done.
+func runWorkers(ctx context.Context, g *errgroup.Group, what string, ws ...startStopper) error {
+	for _, w := range ws {
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start %s workers: %w", what, err)
 		}
-		select {
-		case <-ctx.Done():
+		g.Go(func() error {
+			<-ctx.Done()
+			w.Stop()
 			return nil
-		case <-t.C:
-		}
+		})
 	}
+	return nil
+}
+
+// every runs f now and then at each interval until ctx is done (sweeps of work whose start
+// was lost); a failure is logged with msg and tried again at the next tick.
+func every(ctx context.Context, g *errgroup.Group, interval time.Duration, log *slog.Logger, msg string, f func(context.Context) error) {
+	g.Go(func() error {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				log.Warn(msg, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
 }
 
 // newMux wires every HTTP route.
