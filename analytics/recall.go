@@ -417,7 +417,7 @@ func sqlWith(query string, pairs ...string) string {
 
 // pack is one selected pack: what its own events say about it.
 type pack struct {
-	epc, gtin, serial, lot, expiry, site string
+	epc, gtin, lot, expiry, site string
 	// latest is its newest own event and ship its newest own shipping event (by time, then
 	// event id), nil if none.
 	latest, ship              *Fact
@@ -429,7 +429,7 @@ type pack struct {
 }
 
 // packRef is one pack selected by recallPacks: its EPC and serial, and the states it shares
-// with the other packs of its group (a pack without EPC and serial).
+// with the other packs of its group (a pack without EPC).
 type packRef struct {
 	epc, serial string
 	group       *pack
@@ -560,7 +560,7 @@ func (r *packRow) fold(o *packRow) {
 	}
 }
 
-// pack parses r, with no EPC and serial; packings holds the packing texts parsed so far.
+// pack parses r, with no EPC; packings holds the packing texts parsed so far.
 func (r *packRow) pack(packings map[string]timeline) (*pack, error) {
 	p := &pack{gtin: r.gtin, lot: r.lot, expiry: r.expiry,
 		dispensed: r.dispensed, decommissioned: r.decommissioned, packingKey: r.packing}
