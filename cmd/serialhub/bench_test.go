@@ -122,16 +122,12 @@ func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string,
 	}
 	now := time.Now().UTC()
 	expiry := now.AddDate(2, 0, 0).Format(time.DateOnly)
-	uris := make([]string, len(serials))
-	for i, s := range serials {
-		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
-		if err != nil {
-			return 0, err
-		}
-		uris[i] = u
+	uris, err := packURIs(gtin, serials)
+	if err != nil {
+		return 0, err
 	}
 	start := time.Now()
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_raw"},
+	_, err = pool.CopyFrom(ctx, pgx.Identifier{"bench_raw"},
 		[]string{"epc", "gtin", "serial", "lot", "expiry", "site_id", "state", "parent_epc", "commissioned_at", "last_event_time",
 			"line_id", "packed_at"},
 		pgx.CopyFromSlice(len(serials), func(i int) ([]any, error) {
@@ -195,6 +191,19 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 	return buf.Bytes(), nil
 }
 
+// packURIs is the EPC URIs of the document's packs.
+func packURIs(gtin gs1.GTIN, serials []string) ([]string, error) {
+	uris := make([]string, len(serials))
+	for i, s := range serials {
+		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
+		if err != nil {
+			return nil, err
+		}
+		uris[i] = u
+	}
+	return uris, nil
+}
+
 // rawIdentifiers copies the identifier rows the intake writes for the document — each pack
 // once for its commissioning and once for its packing — into a table shaped like
 // event_epcs, with its indexes, and returns how long the COPY took. With rawCopy, it is the
@@ -203,17 +212,13 @@ func rawIdentifiers(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, seri
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_raw_epcs; CREATE TABLE bench_raw_epcs (LIKE event_epcs INCLUDING ALL)`); err != nil {
 		return 0, err
 	}
-	uris := make([]string, len(serials))
-	for i, s := range serials {
-		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
-		if err != nil {
-			return 0, err
-		}
-		uris[i] = u
+	uris, err := packURIs(gtin, serials)
+	if err != nil {
+		return 0, err
 	}
 	n := len(uris)
 	start := time.Now()
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_raw_epcs"}, []string{"event_pk", "epc", "role"},
+	_, err = pool.CopyFrom(ctx, pgx.Identifier{"bench_raw_epcs"}, []string{"event_pk", "epc", "role"},
 		pgx.CopyFromSlice(2*n, func(i int) ([]any, error) {
 			if i < n { // commissioned in events of 10,000
 				return []any{int64(i / 10_000), uris[i], "epc"}, nil
