@@ -156,13 +156,9 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	site := "urn:epc:id:sgln:" + demoPrefix + ".00000.0"
 	line := "urn:epc:id:sgln:" + demoPrefix + ".00000." + demoLine
-	uris := make([]string, len(serials))
-	for i, s := range serials {
-		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
-		if err != nil {
-			return nil, err
-		}
-		uris[i] = u
+	uris, err := packURIs(gtin, serials)
+	if err != nil {
+		return nil, err
 	}
 	ilmd := []epcis.Element{
 		{Name: epcis.Name{Space: epcis.NSCBVMDA, Prefix: "cbvmda", Local: "lotNumber"}, Text: lot},
