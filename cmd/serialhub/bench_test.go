@@ -122,7 +122,7 @@ func rawCopy(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, lot string,
 	}
 	now := time.Now().UTC()
 	expiry := now.AddDate(2, 0, 0).Format(time.DateOnly)
-	uris, err := packURIs(gtin, serials)
+	uris, err := demoSGTINs(gtin, serials)
 	if err != nil {
 		return 0, err
 	}
@@ -156,7 +156,7 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	site := "urn:epc:id:sgln:" + demoPrefix + ".00000.0"
 	line := "urn:epc:id:sgln:" + demoPrefix + ".00000." + demoLine
-	uris, err := packURIs(gtin, serials)
+	uris, err := demoSGTINs(gtin, serials)
 	if err != nil {
 		return nil, err
 	}
@@ -187,19 +187,6 @@ func benchDocument(gtin gs1.GTIN, lot string, serials []string, run int) ([]byte
 	return buf.Bytes(), nil
 }
 
-// packURIs is the EPC URIs of the document's packs.
-func packURIs(gtin gs1.GTIN, serials []string) ([]string, error) {
-	uris := make([]string, len(serials))
-	for i, s := range serials {
-		u, err := gs1.SGTIN{GTIN: gtin, Serial: s, PrefixLen: len(demoPrefix)}.URI()
-		if err != nil {
-			return nil, err
-		}
-		uris[i] = u
-	}
-	return uris, nil
-}
-
 // rawIdentifiers copies the identifier rows the intake writes for the document — each pack
 // once for its commissioning and once for its packing — into a table shaped like
 // event_epcs, with its indexes, and returns how long the COPY took. With rawCopy, it is the
@@ -208,7 +195,7 @@ func rawIdentifiers(ctx context.Context, pool *pgxpool.Pool, gtin gs1.GTIN, seri
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_raw_epcs; CREATE TABLE bench_raw_epcs (LIKE event_epcs INCLUDING ALL)`); err != nil {
 		return 0, err
 	}
-	uris, err := packURIs(gtin, serials)
+	uris, err := demoSGTINs(gtin, serials)
 	if err != nil {
 		return 0, err
 	}

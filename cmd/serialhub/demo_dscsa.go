@@ -246,6 +246,7 @@ func demoGLN(prefix, ref string) (gs1.GLN, error) {
 	return gs1.ParseGLN(prefix + ref + string(cd))
 }
 
+// demoSGTINs is the SGTIN EPC URIs of serials of gtin (the demo's company prefix).
 func demoSGTINs(gtin gs1.GTIN, serials []string) ([]string, error) {
 	out := make([]string, len(serials))
 	for i, s := range serials {
