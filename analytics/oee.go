@@ -270,7 +270,7 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 		}
 		return r
 	}
-	buckets := map[siteLine]map[int64]*hourBucket{} // line → hour (unix) → bucket
+	var buckets map[siteLine]map[int64]*hourBucket // line → hour (unix) → bucket, from the counts
 	bucket := func(sl siteLine, h int64) *hourBucket {
 		m := buckets[sl]
 		if m == nil {
@@ -365,9 +365,7 @@ func (s *Store) oee(ctx context.Context, oq OEEQuery) (map[string]*OEEResponse, 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	for sl, hours := range counts.hours {
-		buckets[sl] = hours
-	}
+	buckets = counts.hours // the states and serials requested add to the counts' hours
 	for _, x := range serialHours {
 		b := bucket(x.line, x.hour)
 		b.requested += x.requested
